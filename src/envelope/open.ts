@@ -33,6 +33,8 @@ function describeKids(kids: Iterable<string>): string {
 
 export class Opener {
   private readonly contexts = new Map<string, HpkeContext>();
+  /** X25519 operations done so far: one per response, whatever its number of cells. */
+  derivations = 0;
 
   constructor(
     private readonly keyring: Keyring,
@@ -112,6 +114,7 @@ export class Opener {
     if (!context) {
       try {
         context = setupBaseR(token.enc, pair, HPKE_INFO);
+        this.derivations++;
       } catch {
         throw new EnvelopeError('AUTH_FAILED', AUTH_FAILED);
       }

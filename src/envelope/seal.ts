@@ -1,10 +1,18 @@
 // Sealing one response: every field of one encrypt call, for one recipient.
 
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { setupBaseS } from '../crypto/hpke.js';
+import { generateKeyPair, setupBaseS, type X25519KeyPair } from '../crypto/hpke.js';
 import { toB64u } from '../encoding.js';
 import type { Recipient } from '../keys/keys.js';
 import { FIELD_NAME, HPKE_INFO, MAX_FIELDS, MAX_VALUE_BYTES, TOKEN_PREFIX } from './token.js';
+
+/** Where sealing gets its randomness; replaced only by known-answer tests. */
+export interface SealRandomness {
+  ephemeralKeyPair(): X25519KeyPair;
+  bytes(length: number): Buffer;
+}
+
+export const systemRandomness: SealRandomness = { ephemeralKeyPair: generateKeyPair, bytes: randomBytes };
 
 export class SealInputError extends Error {
   override readonly name = 'SealInputError';
@@ -16,7 +24,11 @@ export class SealInputError extends Error {
  * a decryptor tells that cells belong to the same response. Field order sets the
  * HPKE sequence numbers, so no (key, nonce) pair is ever used twice.
  */
-export function sealResponse(fields: ReadonlyArray<readonly [string, string]>, recipient: Recipient): Map<string, string> {
+export function sealResponse(
+  fields: ReadonlyArray<readonly [string, string]>,
+  recipient: Recipient,
+  random: SealRandomness = systemRandomness,
+): Map<string, string> {
   if (fields.length > MAX_FIELDS) throw new SealInputError(`at most ${MAX_FIELDS} fields can be sealed in one response`);
   const seen = new Set<string>();
   const plaintexts = fields.map(([name, value]) => {
@@ -29,16 +41,16 @@ export function sealResponse(fields: ReadonlyArray<readonly [string, string]>, r
   });
   const out = new Map<string, string>();
   if (recipient.mode === 'sealed') {
-    const { enc, context } = setupBaseS(recipient.publicKey, HPKE_INFO);
+    const { enc, context } = setupBaseS(recipient.publicKey, HPKE_INFO, random.ephemeralKeyPair());
     const encText = toB64u(enc);
     plaintexts.forEach(([name, bytes], seq) => {
       const aad = `${TOKEN_PREFIX}pk.${recipient.kid}.${name}.${encText}.${seq}.`;
       out.set(name, aad + toB64u(context.seal(seq, Buffer.from(aad, 'latin1'), bytes)));
     });
   } else {
-    const rid = toB64u(randomBytes(16));
+    const rid = toB64u(random.bytes(16));
     for (const [name, bytes] of plaintexts) {
-      const nonce = randomBytes(12);
+      const nonce = random.bytes(12);
       const aad = `${TOKEN_PREFIX}sk.${recipient.kid}.${name}.${rid}.${toB64u(nonce)}.`;
       const cipher = createCipheriv('aes-256-gcm', recipient.key, nonce);
       cipher.setAAD(Buffer.from(aad, 'latin1'));

@@ -1,0 +1,3 @@
+import { main } from '../src/cli/sealed-survey.js';
+
+process.exitCode = await main(process.argv);

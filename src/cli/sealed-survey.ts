@@ -1,0 +1,10 @@
+import { addKeygen } from './keygen.js';
+import { newProgram, runProgram } from './common.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = newProgram('sealed-survey')
+    .description('WhatsApp surveys on Twilio whose personal data is sealed before it leaves Studio.')
+    .addHelpText('after', '\nExample:\n  $ sealed-survey keygen --out keys');
+  addKeygen(program);
+  return runProgram(program, argv);
+}
