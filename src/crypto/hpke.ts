@@ -208,9 +208,9 @@ export interface SenderSetup {
 }
 
 /** SetupBaseS. `ephemeral` is only for known-answer tests; production draws a fresh key. */
-export function setupBaseS(recipientPublic: KeyObject, info: Uint8Array, ephemeral?: X25519KeyPair): SenderSetup {
+export function setupBaseS(recipientPublic: KeyObject, info: Uint8Array, ephemeral?: X25519KeyPair, recipientRaw?: Buffer): SenderSetup {
   const eph = ephemeral ?? generateKeyPair();
-  const pkRm = rawPublicKey(recipientPublic);
+  const pkRm = recipientRaw ?? rawPublicKey(recipientPublic);
   const dhValue = dh(eph.privateKey, recipientPublic);
   const enc = eph.publicRaw;
   const sharedSecret = extractAndExpand(dhValue, Buffer.concat([enc, pkRm]));

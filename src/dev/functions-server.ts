@@ -28,7 +28,7 @@ export function twilioRunBin(): string {
 }
 
 /** twilio-run resolves --env against the service folder; users mean their own working directory. */
-export function twilioRunArgs(userArgs: readonly string[], cwd = process.cwd()): string[] {
+export function twilioRunArgs(userArgs: readonly string[], cwd = process.cwd(), serviceDir = SERVICE_DIR): string[] {
   const args = [...userArgs];
   const envAt = args.findIndex((a) => a === '--env' || a.startsWith('--env='));
   if (envAt >= 0) {
@@ -37,7 +37,7 @@ export function twilioRunArgs(userArgs: readonly string[], cwd = process.cwd()):
   } else if (existsSync(join(PROJECT_ROOT, '.env'))) {
     args.push('--env', join(PROJECT_ROOT, '.env'));
   }
-  return ['start', '--cwd', SERVICE_DIR, ...DEFAULT_FLAGS, ...args];
+  return ['start', '--cwd', serviceDir, ...DEFAULT_FLAGS, ...args];
 }
 
 export async function freePort(): Promise<number> {
@@ -66,6 +66,7 @@ function canConnect(port: number): Promise<boolean> {
 export interface RunningFunctions {
   readonly url: string;
   readonly port: number;
+  readonly pid: number | undefined;
   /** Everything the server printed so far, stdout and stderr. */
   output(): string;
   stop(): Promise<void>;
@@ -76,6 +77,8 @@ export interface StartOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly port?: number;
   readonly timeoutMs?: number;
+  /** A service folder other than build/ (the benchmarks add a no-op Function to a copy). */
+  readonly serviceDir?: string;
 }
 
 function envFileText(env: Readonly<Record<string, string>>): string {
@@ -89,7 +92,8 @@ function envFileText(env: Readonly<Record<string, string>>): string {
 
 /** Starts twilio-run on build/ with the given environment; resolves once it accepts connections. */
 export async function startFunctions(options: StartOptions): Promise<RunningFunctions> {
-  if (!existsSync(join(SERVICE_DIR, 'functions'))) {
+  const serviceDir = options.serviceDir ?? SERVICE_DIR;
+  if (!existsSync(join(serviceDir, 'functions'))) {
     throw new Error('build/ is missing: run `npm run build` first');
   }
   const port = options.port ?? (await freePort());
@@ -97,7 +101,7 @@ export async function startFunctions(options: StartOptions): Promise<RunningFunc
   const envPath = join(dir, '.env');
   writeFileSync(envPath, envFileText(options.env), { mode: 0o600 });
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [twilioRunBin(), ...twilioRunArgs(['--port', String(port), '--env', envPath])], {
+  const child: ChildProcess = spawn(process.execPath, [twilioRunBin(), ...twilioRunArgs(['--port', String(port), '--env', envPath], process.cwd(), serviceDir)], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), NODE_ENV: 'development', FORCE_COLOR: '0', CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,5 +128,5 @@ export async function startFunctions(options: StartOptions): Promise<RunningFunc
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url: `http://localhost:${port}`, port, output: () => output, stop };
+  return { url: `http://localhost:${port}`, port, pid: child.pid, output: () => output, stop };
 }

@@ -41,7 +41,7 @@ export function sealResponse(
   });
   const out = new Map<string, string>();
   if (recipient.mode === 'sealed') {
-    const { enc, context } = setupBaseS(recipient.publicKey, HPKE_INFO, random.ephemeralKeyPair());
+    const { enc, context } = setupBaseS(recipient.publicKey, HPKE_INFO, random.ephemeralKeyPair(), recipient.publicRaw);
     const encText = toB64u(enc);
     plaintexts.forEach(([name, bytes], seq) => {
       const aad = `${TOKEN_PREFIX}pk.${recipient.kid}.${name}.${encText}.${seq}.`;

@@ -46,7 +46,10 @@ export function candidateUrls(env: Env, headers: Headers): string[] {
   if (env.DOMAIN_NAME) hosts.add(env.DOMAIN_NAME);
   const host = header(headers, 'host');
   if (host) hosts.add(host);
-  return [...hosts].flatMap((h) => [`https://${h}${path}`, `http://${h}${path}`]);
+  // Most likely first, so a genuine request costs one validation: https on Twilio, http locally.
+  return [...hosts].flatMap((h) =>
+    /^(localhost|127\.|\[::1\])/.test(h) ? [`http://${h}${path}`, `https://${h}${path}`] : [`https://${h}${path}`, `http://${h}${path}`],
+  );
 }
 
 export type Checked = { readonly ok: true; readonly env: Env; readonly params: Params } | { readonly ok: false; readonly result: HttpResult };
