@@ -1,0 +1,8 @@
+import { runDemo } from '../src/demo.js';
+
+try {
+  process.exitCode = await runDemo();
+} catch (error) {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}
