@@ -48,9 +48,10 @@ async function buildCli(): Promise<void> {
   const out = join(root, 'dist', 'cli');
   rmSync(out, { recursive: true, force: true });
   await build({
-    entryPoints: Object.values(pkg.bin as Record<string, string>).map((p) =>
-      join(root, p.replace(/^\.?\/?dist\/cli\//, 'scripts/').replace(/\.js$/, '.ts')),
-    ),
+    entryPoints: [
+      ...Object.values(pkg.bin as Record<string, string>).map((p) => join(root, p.replace(/^\.?\/?dist\/cli\//, 'scripts/').replace(/\.js$/, '.ts'))),
+      { in: join(root, 'src', 'csvcrypt', 'worker.ts'), out: 'csv-worker' },
+    ],
     outdir: out,
     bundle: true,
     packages: 'external',

@@ -1,3 +1,4 @@
+import { addEncryptCsv } from './encrypt-csv.js';
 import { addKeygen } from './keygen.js';
 import { newProgram, runProgram } from './common.js';
 
@@ -6,5 +7,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('WhatsApp surveys on Twilio whose personal data is sealed before it leaves Studio.')
     .addHelpText('after', '\nExample:\n  $ sealed-survey keygen --out keys');
   addKeygen(program);
+  addEncryptCsv(program);
   return runProgram(program, argv);
 }

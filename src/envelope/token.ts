@@ -45,6 +45,17 @@ export interface SharedToken {
 
 export type ParsedToken = SealedToken | SharedToken;
 
+/**
+ * The field name a column header stands for: the header itself when it is an
+ * identifier, else runs of other characters turned into "_" ("Full Name" →
+ * "Full_Name"), "_" prefixed before a leading digit, cut to 64 characters.
+ */
+export function identifierFor(header: string): string {
+  let id = header.trim().replace(/[^A-Za-z0-9_]+/g, '_');
+  if (id === '' || /^[0-9]/.test(id)) id = `_${id}`;
+  return id.slice(0, 64);
+}
+
 export function isToken(cell: string): boolean {
   return cell.startsWith(TOKEN_PREFIX);
 }
