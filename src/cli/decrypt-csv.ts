@@ -112,11 +112,13 @@ async function decrypt(input: string, opts: Options): Promise<void> {
       } else {
         const detected = detectColumns(header, sample);
         columns = [...detected.ss1, ...(legacyKey ? detected.legacy : [])].sort((a, b) => a.index - b.index);
-        if (columns.length === 0) {
+        if (columns.length === 0 && sample.buf.length === 0) {
+          chosen = 'none (the file has no rows)';
+        } else if (columns.length === 0) {
           const hint = detected.legacy.length > 0 ? `; columns ${detected.legacy.map((c) => `"${c.name}"`).join(', ')} look like old CryptoJS cells: add --legacy-passphrase-file` : '';
           throw new UserError(`no column of the first rows holds sealed-survey tokens; name the columns to decrypt with --columns${hint}`);
         }
-        chosen = `${columns.map((c) => c.name).join(', ')} (detected; choose others with --columns)`;
+        else chosen = `${columns.map((c) => c.name).join(', ')} (detected; choose others with --columns)`;
       }
       if (!quiet) note(`Decrypting columns: ${chosen}`);
       return {

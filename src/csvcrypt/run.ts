@@ -146,7 +146,13 @@ function sampleOf(rest: Buffer, eof: boolean): Sample {
       let pos = 0;
       let i = 0;
       while (pos < buf.length) {
-        pos = scanRecord(buf, pos, buf.length, cells, i++);
+        try {
+          pos = scanRecord(buf, pos, buf.length, cells, i++);
+        } catch (error) {
+          // Broken CSV: stop sampling here; processing reports it with its row number.
+          if (error instanceof CsvSyntaxError) return;
+          throw error;
+        }
         fn(buf, cells);
       }
     },
