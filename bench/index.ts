@@ -1,6 +1,10 @@
 // `npm run bench`: every benchmark, each with its yardstick measured in the same run.
+// BENCH_ONLY=encrypt|decrypt-csv runs one; BENCH_QUICK=1 skips the 1 GB memory run.
+import { benchDecryptCsv } from './decrypt-csv.js';
 import { benchEncrypt } from './encrypt.js';
 
+const only = process.env.BENCH_ONLY;
 console.log(`sealed-survey benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-await benchEncrypt();
+if (!only || only === 'encrypt') await benchEncrypt();
+if (!only || only === 'decrypt-csv') await benchDecryptCsv();
 console.log(`\nbenchmark process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -43,7 +43,7 @@ const nastyRows: string[][] = [
 
 async function roundTrip(content: string | Buffer, threads: string): Promise<void> {
   const { dir, file } = fresh('plain.csv', content);
-  const sealed = await runCli('sealed-survey', ['encrypt-csv', '--threads', threads, '--columns', 'name,phone', '--key-file', pub(), file]);
+  const sealed = await runCli('sealed-survey', ['encrypt-csv', '--columns', 'name,phone', '--key-file', pub(), file]);
   expect(sealed.code, sealed.stderr).toBe(0);
   const sealedText = readFileSync(join(dir, 'plain.sealed.csv'), 'utf8');
   const records: string[][] = parse(sealedText.replace(/^\ufeff/, ''), { relax_column_count: true });

@@ -9,18 +9,7 @@ import { EnvelopeError, Opener, sealResponse } from '../src/envelope/index.js';
 import { keygen, loadKeyFiles } from '../src/keys/files.js';
 import { parsePublicKey } from '../src/keys/keys.js';
 import { toCsv } from './helpers/csv.js';
-
-// A small deterministic PRNG so a failure can be replayed from its seed.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../src/dev/prng.js';
 
 let dir: string;
 let pem: string;
@@ -72,7 +61,7 @@ describe('fuzz', () => {
     const codes = new Map<number, number>();
     try {
       for (let seed = 1; seed <= 1500; seed++) {
-        const next = rng(seed);
+        const next = prng(seed);
         const caseDir = join(dir, `c${seed}`);
         rmSync(caseDir, { recursive: true, force: true });
         const input = join(dir, `in${seed % 7}.csv`);
@@ -107,7 +96,7 @@ describe('fuzz', () => {
 
   it('opening 5,000 mutated tokens only ever throws EnvelopeError', () => {
     const opener = new Opener(loadKeyFiles([pem]).keyring);
-    const next = rng(42);
+    const next = prng(42);
     let rejected = 0;
     for (let i = 0; i < 5000; i++) {
       const token = tokens[Math.floor(next() * tokens.length)] as string;

@@ -5,7 +5,7 @@
 //    private-Function `Runtime.getFunctions()` indirection, and cold-starts
 //    from a single small file.
 //  - dist/cli/: the command-line entry points named in package.json "bin".
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -61,6 +61,8 @@ async function buildCli(): Promise<void> {
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });
+  // Executable, so the shebang (and its Node flags) is what runs them.
+  for (const p of Object.values(pkg.bin as Record<string, string>)) chmodSync(join(root, p), 0o755);
 }
 
 await Promise.all([buildFunctions(), buildCli()]);

@@ -34,8 +34,11 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
   const pending = new Map<number, { ok: (r: ChunkResult) => void; fail: (e: Error) => void }>();
   let nextId = 0;
   let failure: Error | undefined;
+  let closing = false;
   const workers = Array.from({ length: size }, () => {
-    const w = new Worker(file, { workerData: setup });
+    // execArgv: []: the worker is plain built JS; inheriting a loader such as tsx's can deadlock Node 20 workers.
+    // A small young generation keeps each worker's memory flat (see cli/small-heap.ts).
+    const w = new Worker(file, { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 3, maxOldGenerationSizeMb: 32 } });
     w.on('message', (msg: { id: number; result?: ChunkResult; error?: { name: string; message: string } }) => {
       const p = pending.get(msg.id);
       pending.delete(msg.id);
@@ -43,10 +46,15 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
       if (msg.result) p.ok(msg.result);
       else p.fail(Object.assign(new Error(msg.error?.message ?? 'worker failed'), { name: msg.error?.name ?? 'Error' }));
     });
-    w.on('error', (e) => {
+    const failAll = (e: Error) => {
       failure = e;
       for (const p of pending.values()) p.fail(e);
       pending.clear();
+    };
+    w.on('error', failAll);
+    // A worker that dies without an 'error' (killed, out of memory) must not leave its chunks waiting forever.
+    w.on('exit', (code) => {
+      if (!closing) failAll(new Error(`a worker thread stopped unexpectedly (exit code ${code})`));
     });
     return w;
   });
@@ -62,6 +70,7 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
       });
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

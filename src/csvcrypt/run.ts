@@ -36,7 +36,7 @@ export interface RunOptions {
   readonly input: string;
   readonly output: string;
   readonly force: boolean;
-  /** 0 = in-process; undefined = decide from the input size. */
+  /** Worker threads (0 = process in this thread); undefined = decide from the input size. */
   readonly threads: number | undefined;
   /** Builds the transform once the header and a first sample of records are known. */
   readonly plan: (header: Header, sample: Sample) => TransformSetup;

@@ -1,7 +1,7 @@
 // Opening tokens with a keyring. One X25519 operation per response: the HPKE
 // context of an encapsulation is cached, and all cells of a row share it.
 
-import { createDecipheriv } from 'node:crypto';
+import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { setupBaseR, type HpkeContext } from '../crypto/hpke.js';
 import { utf8Strict } from '../encoding.js';
 import type { Keyring } from '../keys/keys.js';
@@ -33,6 +33,8 @@ function describeKids(kids: Iterable<string>): string {
 
 export class Opener {
   private readonly contexts = new Map<string, HpkeContext>();
+  // KeyObjects spare node:crypto re-importing the raw key for every cell.
+  private readonly sharedKeys = new Map<string, KeyObject>();
   /** X25519 operations done so far: one per response, whatever its number of cells. */
   derivations = 0;
 
@@ -130,7 +132,12 @@ export class Opener {
   }
 
   private openShared(token: ParsedToken & { mode: 'shared' }): Buffer {
-    const key = this.keyring.shared.get(token.kid);
+    let key = this.sharedKeys.get(token.kid);
+    const raw = key ? undefined : this.keyring.shared.get(token.kid);
+    if (raw) {
+      key = createSecretKey(raw);
+      this.sharedKeys.set(token.kid, key);
+    }
     if (!key) {
       if (this.keyring.shared.size === 0 && this.keyring.sealed.size > 0) {
         throw new EnvelopeError('WRONG_MODE', `the cell was sealed with a shared key (shared mode, key id ${token.kid}); open it with that shared key file, not a private key`);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { commandArgs } from '../../src/cli/launch.js';
 import { PROJECT_ROOT } from '../../src/dev/functions-server.js';
 
 export interface CliResult {
@@ -11,7 +12,7 @@ export interface CliResult {
 /** Runs a built command (dist/cli/<name>.js) as a user would. */
 export function runCli(name: string, args: readonly string[], options: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', `${name}.js`), ...args], {
+    const child = spawn(process.execPath, [...commandArgs(join(PROJECT_ROOT, 'dist', 'cli'), name), ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
