@@ -62,11 +62,6 @@ export class Transformer {
     }
   }
 
-  /** X25519 operations so far (sealed decryption): one per response. */
-  get derivations(): number {
-    return this.opener?.derivations ?? 0;
-  }
-
   process(data: Uint8Array): ChunkResult {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     return this.setup.op === 'decrypt' ? this.decrypt(this.setup, buf) : this.encrypt(this.setup, buf);
@@ -184,6 +179,6 @@ export class Transformer {
   }
 
   private stop(record: number, tally: Tally): ChunkResult {
-    return { out: new Uint8Array(0), records: record, stopped: true, ...tally, legacyCells: tally.legacyCells };
+    return { out: new Uint8Array(0), records: record, stopped: true, ...tally };
   }
 }
