@@ -74,9 +74,8 @@ Examples:
         input,
         output,
         force: opts.force === true,
-        // In this thread only: X25519 key generation on Node 20 worker threads was seen to
-        // deadlock inside OpenSSL (cf. nodejs/node#52698). Sealing is for test data and
-        // migrations, not a hot path.
+        // In this thread only: sealing is for test data and migrations, not a hot path, and
+        // the worker path was last exercised while the key-generation hang (crypto/hpke.ts) existed.
         threads: 0,
         progress: (p) => progress.update(p),
         plan: (header) => {
