@@ -103,6 +103,17 @@ describe('decrypt-csv output', () => {
   });
 });
 
+it('reads quoted, non-ASCII header names behind a BOM', async () => {
+  const plain = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(toCsv([['nömbre "x"', 'teléfono'], ['Zoë', '+1']]))]);
+  const { dir, file } = fresh('p.csv', plain);
+  const sealed = await runCli('sealed-survey', ['encrypt-csv', '--columns', 'nömbre "x",teléfono', '--key-file', pub(), file, '-o', join(dir, 's.csv')]);
+  expect(sealed.code, sealed.stderr).toBe(0);
+  const res = await runCli('decrypt-csv', ['--no-excel-safe', '--key-file', pem(), join(dir, 's.csv'), '-o', join(dir, 'back.csv')]);
+  expect(res.code, res.stderr).toBe(0);
+  expect(res.stderr).toContain('Decrypting columns: nömbre "x", teléfono (detected');
+  expect(readFileSync(join(dir, 'back.csv')).equals(plain)).toBe(true);
+});
+
 describe('keys', () => {
   let sealedFile: string;
   let dir: string;

@@ -3,7 +3,7 @@
 // shell's history.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { addKeyText, permissionWarnings } from '../keys/files.js';
+import { addKeyText, permissionWarnings, readKeyText } from '../keys/files.js';
 import { emptyKeyring, KeyError } from '../keys/keys.js';
 import { legacyKey } from '../envelope/index.js';
 import { EXIT_USAGE, UserError } from './common.js';
@@ -36,14 +36,12 @@ function readStdin(): string {
   return readFileSync(0, 'utf8');
 }
 
-function readKeyFile(path: string): string {
+function readKeyFile(path: string, what = 'key file'): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readKeyText(path, what);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`key file ${path} does not exist (check the path)`);
-    if (code === 'EISDIR') throw new UserError(`key file ${path} is a folder, not a file`);
-    throw new UserError(`key file ${path} cannot be read (${code === 'EACCES' ? 'permission denied' : code})`);
+    if (error instanceof KeyError) throw new UserError(error.message);
+    throw error;
   }
 }
 
@@ -89,7 +87,7 @@ export function legacyKeyFrom(passphraseFile: string | undefined): Buffer | unde
     if (!existsSync(passphraseFile)) {
       throw new UserError(`passphrase file ${passphraseFile} does not exist: --legacy-passphrase-file takes a FILE that holds the passphrase, never the passphrase itself`, EXIT_USAGE);
     }
-    passphrase = readKeyFile(passphraseFile).replace(/\r?\n$/, '');
+    passphrase = readKeyFile(passphraseFile, 'passphrase file').replace(/\r?\n$/, '');
   } else if (process.env.SURVEY_LEGACY_PASSPHRASE !== undefined) {
     passphrase = process.env.SURVEY_LEGACY_PASSPHRASE;
   }

@@ -62,120 +62,107 @@ export class Transformer {
     }
   }
 
+  /** Scans the chunk record by record; every byte the row handlers do not replace is copied through. */
   process(data: Uint8Array): ChunkResult {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return this.setup.op === 'decrypt' ? this.decrypt(this.setup, buf) : this.encrypt(this.setup, buf);
+    const setup = this.setup;
+    const writer = new ChunkWriter(buf);
+    const tally = new Tally();
+    const cells = newRecordCells();
+    let record = 0;
+    let pos = 0;
+    while (pos < buf.length) {
+      let next: number;
+      try {
+        next = scanRecord(buf, pos, buf.length, cells, record);
+      } catch (error) {
+        if (!(error instanceof CsvSyntaxError)) throw error;
+        tally.fail(record, '', { code: 'CSV_SYNTAX', message: `the file is not valid CSV here: ${error.message}` });
+        return this.stop(record, tally);
+      }
+      pos = next;
+      if (cells.count !== setup.width) {
+        tally.raggedCount++;
+        if (tally.ragged.length < MAX_REPORTED) tally.ragged.push({ record, cells: cells.count });
+      }
+      const stopped = setup.op === 'decrypt' ? this.decryptRow(setup, buf, cells, record, writer, tally) : this.encryptRow(setup, buf, cells, record, writer, tally);
+      if (stopped) return this.stop(record, tally);
+      record++;
+    }
+    return { out: writer.finish(), records: record, stopped: false, ...tally };
   }
 
-  private decrypt(setup: DecryptSetup, buf: Buffer): ChunkResult {
+  /** Returns true when the run must stop (fail mode). */
+  private decryptRow(setup: DecryptSetup, buf: Buffer, cells: RecordCells, record: number, writer: ChunkWriter, tally: Tally): boolean {
     const opener = this.opener as Opener;
-    const writer = new ChunkWriter(buf);
-    const tally = new Tally();
-    const cells = newRecordCells();
     const encode = (value: string) => encodeCell(setup.excelSafe && isFormulaLike(value) ? `'${value}` : value);
-    let record = 0;
-    let pos = 0;
-    while (pos < buf.length) {
-      const next = this.scan(buf, pos, cells, record, setup.width, tally);
-      if (next === undefined) return this.stop(record, tally);
-      pos = next;
-      // Replacements are applied left to right; collect them by cell index.
-      const replacements: Array<[number, string]> = [];
-      const onFailure = (index: number, column: string, error: { code: string; message: string }): boolean => {
-        tally.fail(record, column, error);
-        if (setup.onError === 'fail') return true;
-        if (setup.onError === 'blank') replacements.push([index, '']);
-        return false;
-      };
-      // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
-      const tokens: ResponseCell[] = [];
-      const tokenIndexes: number[] = [];
-      for (const col of setup.columns) {
-        if (col.index >= cells.count) continue;
-        const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
-        if (raw.length === 0) continue;
-        const text = raw.toString('latin1');
-        if (isToken(text)) {
-          tokens.push({ column: col.name, token: text });
-          tokenIndexes.push(col.index);
-        } else if (this.legacyKey) {
-          try {
-            replacements.push([col.index, encode(openLegacy(text, this.legacyKey))]);
-            tally.legacyCells++;
-          } catch (error) {
-            if (!(error instanceof EnvelopeError)) throw error;
-            if (onFailure(col.index, col.name, error)) return this.stop(record, tally);
-          }
-        } else if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'the cell is not a sealed-survey token (if it is a legacy encrypted cell, add --legacy-passphrase-file)' })) {
-          return this.stop(record, tally);
+    // Replacements are applied left to right; collect them by cell index.
+    const replacements: Array<[number, string]> = [];
+    const onFailure = (index: number, column: string, error: { code: string; message: string }): boolean => {
+      tally.fail(record, column, error);
+      if (setup.onError === 'fail') return true;
+      if (setup.onError === 'blank') replacements.push([index, '']);
+      return false;
+    };
+    // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
+    const tokens: ResponseCell[] = [];
+    const tokenIndexes: number[] = [];
+    for (const col of setup.columns) {
+      if (col.index >= cells.count) continue;
+      const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
+      if (raw.length === 0) continue;
+      const text = raw.toString('latin1');
+      if (isToken(text)) {
+        tokens.push({ column: col.name, token: text });
+        tokenIndexes.push(col.index);
+      } else if (this.legacyKey) {
+        try {
+          replacements.push([col.index, encode(openLegacy(text, this.legacyKey))]);
+          tally.legacyCells++;
+        } catch (error) {
+          if (!(error instanceof EnvelopeError)) throw error;
+          if (onFailure(col.index, col.name, error)) return true;
         }
+      } else if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'the cell is not a sealed-survey token (if it is a legacy encrypted cell, add --legacy-passphrase-file)' })) {
+        return true;
       }
-      if (tokens.length > 0) {
-        const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields });
-        for (let i = 0; i < results.length; i++) {
-          const r = results[i];
-          const index = tokenIndexes[i] as number;
-          if (r?.ok) replacements.push([index, encode(r.value)]);
-          else if (r && onFailure(index, (tokens[i] as ResponseCell).column, r.error)) return this.stop(record, tally);
-        }
-      }
-      replacements.sort((a, b) => a[0] - b[0]);
-      for (const [index, text] of replacements) writer.replace(cells.starts[index] as number, cells.ends[index] as number, text);
-      record++;
     }
-    return { out: writer.finish(), records: record, stopped: false, ...tally };
+    if (tokens.length > 0) {
+      const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields });
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        const index = tokenIndexes[i] as number;
+        if (r?.ok) replacements.push([index, encode(r.value)]);
+        else if (r && onFailure(index, (tokens[i] as ResponseCell).column, r.error)) return true;
+      }
+    }
+    replacements.sort((a, b) => a[0] - b[0]);
+    for (const [index, text] of replacements) writer.replace(cells.starts[index] as number, cells.ends[index] as number, text);
+    return false;
   }
 
-  /** Scans one record and notes a ragged one; undefined (and a failure) on broken CSV. */
-  private scan(buf: Buffer, pos: number, cells: RecordCells, record: number, width: number, tally: Tally): number | undefined {
-    let next: number;
-    try {
-      next = scanRecord(buf, pos, buf.length, cells, record);
-    } catch (error) {
-      if (!(error instanceof CsvSyntaxError)) throw error;
-      tally.fail(record, '', { code: 'CSV_SYNTAX', message: `the file is not valid CSV here: ${error.message}` });
-      return undefined;
-    }
-    if (cells.count !== width) {
-      tally.raggedCount++;
-      if (tally.ragged.length < MAX_REPORTED) tally.ragged.push({ record, cells: cells.count });
-    }
-    return next;
-  }
-
-  private encrypt(setup: EncryptSetup, buf: Buffer): ChunkResult {
-    const writer = new ChunkWriter(buf);
-    const tally = new Tally();
-    const cells = newRecordCells();
-    let record = 0;
-    let pos = 0;
-    while (pos < buf.length) {
-      const next = this.scan(buf, pos, cells, record, setup.width, tally);
-      if (next === undefined) return this.stop(record, tally);
-      pos = next;
-      const fields: Array<[string, string]> = [];
-      const indexes: number[] = [];
-      for (const col of setup.columns) {
-        if (col.index >= cells.count) continue;
-        const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
-        const text = utf8Strict(raw);
-        if (text === undefined) {
-          tally.fail(record, col.name, { code: 'NOT_UTF8', message: 'the cell is not UTF-8 text (save the file as "CSV UTF-8")' });
-          return this.stop(record, tally);
-        }
-        fields.push([col.field, text]);
-        indexes.push(col.index);
+  private encryptRow(setup: EncryptSetup, buf: Buffer, cells: RecordCells, record: number, writer: ChunkWriter, tally: Tally): boolean {
+    const fields: Array<[string, string]> = [];
+    const indexes: number[] = [];
+    for (const col of setup.columns) {
+      if (col.index >= cells.count) continue;
+      const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
+      const text = utf8Strict(raw);
+      if (text === undefined) {
+        tally.fail(record, col.name, { code: 'NOT_UTF8', message: 'the cell is not UTF-8 text (save the file as "CSV UTF-8")' });
+        return true;
       }
-      if (fields.length > 0) {
-        const tokens = sealResponse(fields, this.recipient as Recipient);
-        fields.forEach(([field], i) => {
-          const index = indexes[i] as number;
-          writer.replace(cells.starts[index] as number, cells.ends[index] as number, tokens.get(field) as string);
-        });
-      }
-      record++;
+      fields.push([col.field, text]);
+      indexes.push(col.index);
     }
-    return { out: writer.finish(), records: record, stopped: false, ...tally };
+    if (fields.length > 0) {
+      const tokens = sealResponse(fields, this.recipient as Recipient);
+      fields.forEach(([field], i) => {
+        const index = indexes[i] as number;
+        writer.replace(cells.starts[index] as number, cells.ends[index] as number, tokens.get(field) as string);
+      });
+    }
+    return false;
   }
 
   private stop(record: number, tally: Tally): ChunkResult {

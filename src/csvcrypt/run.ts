@@ -8,7 +8,7 @@ import { constants, createReadStream, createWriteStream, existsSync, openSync, r
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { CsvSyntaxError, newRecordCells, recordBoundary, scanRecord, type RecordCells } from '../csv/scan.js';
+import { cellBytes, CsvSyntaxError, newRecordCells, recordBoundary, scanRecord, type RecordCells } from '../csv/scan.js';
 import { UserError, EXIT_USAGE } from '../cli/common.js';
 import { inProcess, workerPool, type ChunkProcessor } from './pool.js';
 import type { CellFailure, ChunkResult, TransformSetup } from './setup.js';
@@ -123,15 +123,13 @@ async function readHeaderAndSample(source: AsyncGenerator<Buffer>): Promise<{ he
   }
   if (buf.length === 0) throw new UserError('the input is empty: expected a CSV file with a header row');
   const limit = recordBoundary(buf, buf.length, eof);
+  // The BOM stays in the output (header.raw) but is not part of the first column's name.
+  const bom = buf.subarray(0, 3).equals(BOM) ? 3 : 0;
   const cells = newRecordCells();
-  const end = scanRecord(buf, 0, limit === 0 ? buf.length : limit, cells, 0);
+  const end = scanRecord(buf, bom, limit === 0 ? buf.length : limit, cells, 0);
   const names: string[] = [];
   for (let i = 0; i < cells.count; i++) {
-    const raw = buf.subarray(cells.starts[i], cells.ends[i]);
-    let text = cells.quoted[i] ? raw.toString('utf8').slice(1, raw.lastIndexOf(0x22)).replaceAll('""', '"') : raw.toString('utf8');
-    if (i === 0 && raw.subarray(0, 3).equals(BOM)) text = text.slice(1);
-    if (i === 0 && text.startsWith('\ufeff')) text = text.slice(1);
-    names.push(text);
+    names.push(cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean).toString('utf8'));
   }
   return { header: { raw: buf.subarray(0, end), names }, rest: buf.subarray(end), eof };
 }

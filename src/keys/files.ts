@@ -29,7 +29,8 @@ export function permissionWarnings(path: string): string[] {
   return mode & 0o077 ? [`key file ${path} can be read by other users of this computer; run: chmod 600 "${path}"`] : [];
 }
 
-function readText(path: string, what: string): string {
+/** Reads a key or passphrase file; errors name the file and what is wrong, never its content. */
+export function readKeyText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
@@ -51,7 +52,7 @@ export function loadKeyFiles(paths: readonly string[]): LoadedKeys {
   const ring = emptyKeyring();
   const warnings: string[] = [];
   for (const path of paths) {
-    const text = path === '-' ? readFileSync(0, 'utf8') : readText(path, 'key file');
+    const text = path === '-' ? readFileSync(0, 'utf8') : readKeyText(path, 'key file');
     if (path !== '-') warnings.push(...permissionWarnings(path));
     addKeyText(ring, text, path === '-' ? 'standard input' : path);
   }
