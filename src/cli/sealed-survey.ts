@@ -1,6 +1,8 @@
 import { addEncryptCsv } from './encrypt-csv.js';
+import { addFlush } from './flush.js';
 import { addKeygen } from './keygen.js';
 import { newProgram, runProgram } from './common.js';
+import { addSheetsServer } from './sheets-server.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = newProgram('sealed-survey')
@@ -8,5 +10,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addHelpText('after', '\nExample:\n  $ sealed-survey keygen --out keys');
   addKeygen(program);
   addEncryptCsv(program);
+  addSheetsServer(program);
+  addFlush(program);
   return runProgram(program, argv);
 }

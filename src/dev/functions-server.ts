@@ -85,7 +85,10 @@ function envFileText(env: Readonly<Record<string, string>>): string {
   return Object.entries(env)
     .map(([k, v]) => {
       if (/[\r\n]/.test(v)) throw new Error(`environment variable ${k} must be a single line`);
-      return `${k}=${JSON.stringify(v)}`;
+      // dotenv takes single-quoted values literally (a JSON key file has double quotes and backslashes).
+      if (!v.includes("'")) return `${k}='${v}'`;
+      if (!/["\\]/.test(v)) return `${k}="${v}"`;
+      throw new Error(`environment variable ${k} holds both quote kinds, which a .env file cannot carry literally`);
     })
     .join('\n');
 }

@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import type { Command } from 'commander';
+import { flushQueue, FlushError } from '../publish/flush.js';
+import { PublishConfigError, readPublishConfig, type Env } from '../publish/config.js';
+import { QueueError, syncQueue } from '../queue/sync-queue.js';
+import { sheetsClient } from '../sheets/client.js';
+import { SheetTable } from '../sheets/table.js';
+import { EXIT_USAGE, UserError } from './common.js';
+
+export const DEFAULT_KEY_ASSET = 'assets/google-service-account.private.json';
+
+/** The Functions' variables: an env file (default ./.env, as twilio-run reads), the process environment winning. */
+export function loadEnv(file: string | undefined): Env {
+  const path = file ?? (existsSync('.env') ? '.env' : undefined);
+  if (!path) return process.env;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`cannot read the env file ${path}: give the .env file of your Functions with --env-file`, EXIT_USAGE);
+  }
+  return { ...parseEnv(text), ...process.env };
+}
+
+interface FlushCliOptions {
+  envFile?: string;
+  googleKey?: string;
+  batchSize: string;
+  maxAttempts: string;
+  dryRun?: boolean;
+}
+
+export function addFlush(program: Command): void {
+  program
+    .command('flush')
+    .description('write the rows that publish queued (when Google Sheets was too slow or down) into the sheet, many rows per request')
+    .option('--env-file <file>', 'the Functions\' .env file to read SHEET_ID, PII_COLUMNS, ACCOUNT_SID, AUTH_TOKEN… from (default: ./.env if present)')
+    .option('--google-key <file>', `the service account's JSON key file (default: GOOGLE_SERVICE_ACCOUNT_JSON, else ${DEFAULT_KEY_ASSET})`)
+    .option('--batch-size <rows>', 'rows per append request (the write quota counts requests, not rows)', '500')
+    .option('--max-attempts <n>', 'attempts per request before giving up (backoff up to 32 s between them)', '10')
+    .option('--dry-run', 'count what would be written; change nothing')
+    .addHelpText(
+      'after',
+      `
+Each queued row is checked against the sheet's execution_sid column first, so
+running flush twice, or after publish finally wrote a row, never duplicates it.
+An item leaves the queue only after its row is confirmed in the sheet.
+Exit status: 0 when the queue is empty, 1 when rows remain (they stay queued).
+
+Examples:
+  $ sealed-survey flush
+  $ sealed-survey flush --env-file .env.production --batch-size 200
+`,
+    )
+    .action(async (opts: FlushCliOptions) => {
+      const batchSize = Number(opts.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UserError('--batch-size must be a whole number from 1 to 10000', EXIT_USAGE);
+      const maxAttempts = Number(opts.maxAttempts);
+      if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new UserError('--max-attempts must be a whole number from 1 to 100', EXIT_USAGE);
+      const env = loadEnv(opts.envFile);
+      const keyFile = opts.googleKey ?? (env.GOOGLE_SERVICE_ACCOUNT_JSON ? undefined : existsSync(DEFAULT_KEY_ASSET) ? DEFAULT_KEY_ASSET : undefined);
+      if (opts.googleKey && !existsSync(opts.googleKey)) throw new UserError(`--google-key: ${opts.googleKey} does not exist`, EXIT_USAGE);
+      let config;
+      try {
+        config = readPublishConfig(opts.googleKey ? { ...env, GOOGLE_SERVICE_ACCOUNT_JSON: undefined } : env, keyFile);
+      } catch (error) {
+        if (error instanceof PublishConfigError) throw new UserError(error.message, EXIT_USAGE);
+        throw error;
+      }
+      if (!config.queue) throw new UserError('flush needs ACCOUNT_SID and AUTH_TOKEN (in the environment or the env file) to read the Sync queue', EXIT_USAGE);
+      const table = new SheetTable(sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl }), config.target);
+      const say = (s: string) => process.stderr.write(`${s}\n`);
+      try {
+        const report = await flushQueue(table, syncQueue(config.queue), config, { batchSize, maxAttempts, dryRun: opts.dryRun === true, progress: say });
+        if (report.unmapped.length > 0) say(`warning: no column in the sheet for ${report.unmapped.join(', ')}: those values were not written (add the columns, or set SHEET_AUTO_HEADERS=1)`);
+        if (opts.dryRun) {
+          say(`dry run: nothing written; ${report.pending} row(s) queued.`);
+          return;
+        }
+        say(`flushed: ${report.written} row(s) written in ${report.appendRequests} append request(s); ${report.alreadyInSheet} were already in the sheet; ${report.remaining} remain queued.`);
+        if (report.refused.length > 0) {
+          throw new UserError(`${report.refused.length} queued row(s) were left in the queue because a PII column does not hold a token for this key (execution SIDs: ${report.refused.join(', ')})`);
+        }
+      } catch (error) {
+        if (error instanceof FlushError || error instanceof QueueError) throw new UserError(error.message);
+        throw error;
+      }
+    });
+}
