@@ -24,7 +24,8 @@ function answer(): Record<string, string> {
 
 /** Runs the built `sealed-survey flush` with the Functions' variables in its environment. */
 async function flush(env: Record<string, string>, args: string[] = []) {
-  const result = await runCli('sealed-survey', ['flush', ...args], { env: { ACCOUNT_SID, AUTH_TOKEN, ...env } });
+  // The stand-in has no Sync rate limit; the pacing itself is tested in publish-units.
+  const result = await runCli('sealed-survey', ['flush', '--sync-rate', '1000', ...args], { env: { ACCOUNT_SID, AUTH_TOKEN, ...env } });
   cliOutput.push(result.stdout, result.stderr);
   return result;
 }

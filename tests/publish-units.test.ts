@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { readPublishConfig, PublishConfigError } from '../src/publish/config.js';
 import { checkPii, headerIndex, readResponse, toRow, unmappedFields } from '../src/publish/row.js';
 import { backoffMs, classify, retryAfterMs } from '../src/sheets/retry.js';
-import { parseSpreadsheetId } from '../src/sheets/table.js';
+import { parseSpreadsheetId, SheetTable } from '../src/sheets/table.js';
+import { startSheetsServer, testServiceAccount } from '../src/dev/sheets-server.js';
+import { sheetsClient } from '../src/sheets/client.js';
+import { flushQueue } from '../src/publish/flush.js';
+import { QueueError } from '../src/queue/sync-queue.js';
 import { formatPublicKey } from '../src/keys/keys.js';
 import { seal, surveyKey } from './helpers/publish-stack.js';
 
@@ -97,5 +101,39 @@ describe('configuration', () => {
   }
   it('allows a sheet without personal data only when PII_COLUMNS=- says so', () => {
     expect(readPublishConfig({ ...base, PII_COLUMNS: '-', SURVEY_PUBLIC_KEY: undefined }).pii.columns.size).toBe(0);
+  });
+});
+
+describe('flush pacing', () => {
+  it('removes queue items no faster than --sync-rate, and retries a Sync hiccup', async () => {
+    const server = await startSheetsServer();
+    try {
+      const client = sheetsClient({ account: await testServiceAccount(server), rootUrl: server.url });
+      const created = await client.spreadsheets.create({ requestBody: {} });
+      const spreadsheetId = created.data.spreadsheetId as string;
+      await client.spreadsheets.values.update({ spreadsheetId, range: 'A1', valueInputOption: 'RAW', requestBody: { values: [['received_at', 'execution_sid', 'q']] } });
+      const rows = Array.from({ length: 30 }, (_, i) => ({ executionSid: `FN${String(i).padStart(32, '0')}`, columns: { execution_sid: `FN${String(i).padStart(32, '0')}`, q: 'a' }, queuedAt: '2026-01-01T00:00:00Z' }));
+      const removedAt: number[] = [];
+      let hiccups = 1;
+      const queue = {
+        put: async () => 'queued' as const,
+        async *list() {
+          yield* rows;
+        },
+        async remove() {
+          if (hiccups-- > 0) throw new QueueError('Sync busy', 'UNREACHABLE');
+          removedAt.push(Date.now());
+        },
+      };
+      const settings = { pii: { columns: new Set<string>(), kid: undefined, mode: undefined }, missingValue: '', autoHeaders: false };
+      const report = await flushQueue(new SheetTable(client, { spreadsheetId }), queue, settings, { batchSize: 100, removalsPerSecond: 20, backoff: { baseMs: 10, capMs: 20 } });
+      expect(report.written).toBe(30);
+      expect(removedAt).toHaveLength(30);
+      // 30 removals at 20/s: no 1-second window holds more than 21 of them.
+      const busiest = Math.max(...removedAt.map((t) => removedAt.filter((u) => u >= t && u < t + 1000).length));
+      expect(busiest).toBeLessThanOrEqual(21);
+    } finally {
+      await server.stop();
+    }
   });
 });

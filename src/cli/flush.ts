@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import type { Command } from 'commander';
-import { flushQueue, FlushError } from '../publish/flush.js';
+import { DEFAULT_REMOVALS_PER_SECOND, flushQueue, FlushError } from '../publish/flush.js';
 import { PublishConfigError, readPublishConfig, type Env } from '../publish/config.js';
 import { QueueError, syncQueue } from '../queue/sync-queue.js';
 import { sheetsClient } from '../sheets/client.js';
@@ -28,6 +28,7 @@ interface FlushCliOptions {
   googleKey?: string;
   batchSize: string;
   maxAttempts: string;
+  syncRate: string;
   dryRun?: boolean;
 }
 
@@ -39,6 +40,7 @@ export function addFlush(program: Command): void {
     .option('--google-key <file>', `the service account's JSON key file (default: GOOGLE_SERVICE_ACCOUNT_JSON, else ${DEFAULT_KEY_ASSET})`)
     .option('--batch-size <rows>', 'rows per append request (the write quota counts requests, not rows)', '500')
     .option('--max-attempts <n>', 'attempts per request before giving up (backoff up to 32 s between them)', '10')
+    .option('--sync-rate <n>', 'queue removals per second (Twilio Sync allows 20 writes/s per Map)', String(DEFAULT_REMOVALS_PER_SECOND))
     .option('--dry-run', 'count what would be written; change nothing')
     .addHelpText(
       'after',
@@ -58,6 +60,8 @@ Examples:
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UserError('--batch-size must be a whole number from 1 to 10000', EXIT_USAGE);
       const maxAttempts = Number(opts.maxAttempts);
       if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new UserError('--max-attempts must be a whole number from 1 to 100', EXIT_USAGE);
+      const removalsPerSecond = Number(opts.syncRate);
+      if (!(removalsPerSecond > 0 && removalsPerSecond <= 1000)) throw new UserError('--sync-rate must be a number of removals per second from 0 to 1000, e.g. 15', EXIT_USAGE);
       const env = loadEnv(opts.envFile);
       const keyFile = opts.googleKey ?? (env.GOOGLE_SERVICE_ACCOUNT_JSON ? undefined : existsSync(DEFAULT_KEY_ASSET) ? DEFAULT_KEY_ASSET : undefined);
       if (opts.googleKey && !existsSync(opts.googleKey)) throw new UserError(`--google-key: ${opts.googleKey} does not exist`, EXIT_USAGE);
@@ -72,7 +76,7 @@ Examples:
       const table = new SheetTable(sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl }), config.target);
       const say = (s: string) => process.stderr.write(`${s}\n`);
       try {
-        const report = await flushQueue(table, syncQueue(config.queue), config, { batchSize, maxAttempts, dryRun: opts.dryRun === true, progress: say });
+        const report = await flushQueue(table, syncQueue(config.queue), config, { batchSize, maxAttempts, removalsPerSecond, dryRun: opts.dryRun === true, progress: say });
         if (report.unmapped.length > 0) say(`warning: no column in the sheet for ${report.unmapped.join(', ')}: those values were not written (add the columns, or set SHEET_AUTO_HEADERS=1)`);
         if (opts.dryRun) {
           say(`dry run: nothing written; ${report.pending} row(s) queued.`);

@@ -2,7 +2,7 @@
 // (or the pending queue), answered as JSON for widgets.<name>.parsed.*.
 
 import { publishConfig, PublishConfigError, type PublishConfig } from '../publish/config.js';
-import { publishResponse } from '../publish/publish.js';
+import { publishResponse, queueRequestTimeoutMs } from '../publish/publish.js';
 import { isProblem, readResponse } from '../publish/row.js';
 import { syncQueue, type PendingQueue } from '../queue/sync-queue.js';
 import { sheetsClient } from '../sheets/client.js';
@@ -14,7 +14,7 @@ let deps: { readonly config: PublishConfig; readonly table: SheetTable; readonly
 function depsFor(config: PublishConfig) {
   if (deps?.config !== config) {
     const client = sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl });
-    deps = { config, table: new SheetTable(client, config.target), queue: config.queue ? syncQueue(config.queue) : undefined };
+    deps = { config, table: new SheetTable(client, config.target), queue: config.queue ? syncQueue({ ...config.queue, timeoutMs: queueRequestTimeoutMs(config.deadlineMs) }) : undefined };
   }
   return deps;
 }

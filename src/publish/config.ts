@@ -126,6 +126,7 @@ function readQueue(env: Env): SyncQueueOptions | undefined {
   return { accountSid, authToken, serviceSid, ...(apiUrl ? { apiUrl } : {}) };
 }
 
+
 export function readPublishConfig(env: Env, assetPath?: string): PublishConfig {
   const sheet = trimmed(env, 'SHEET_ID');
   if (!sheet) fail('SHEET_ID is not set: set it to the spreadsheet\'s ID or its URL (https://docs.google.com/spreadsheets/d/…)');

@@ -2,7 +2,7 @@
 // (the sheet's write quota counts requests, not rows), idempotent by
 // execution_sid, and an item leaves the queue only once its row is confirmed.
 
-import type { PendingQueue, PendingRow } from '../queue/sync-queue.js';
+import { QueueError, type PendingQueue, type PendingRow } from '../queue/sync-queue.js';
 import { backoffMs, classify, sleep, type BackoffPolicy } from '../sheets/retry.js';
 import type { SheetTable } from '../sheets/table.js';
 import type { PiiGuard } from './config.js';
@@ -24,6 +24,8 @@ export interface FlushOptions {
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
   readonly progress?: (message: string) => void;
+  /** Queue removals per second: Twilio Sync allows 20 writes/s per Map (10 s bursts). */
+  readonly removalsPerSecond?: number;
 }
 
 export interface FlushReport {
@@ -46,11 +48,21 @@ const FLUSH_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 32_000 };
 /** Google recommends append payloads of at most 2 MB. */
 const MAX_BATCH_BYTES = 2_000_000;
 const REMOVE_CONCURRENCY = 8;
+export const DEFAULT_REMOVALS_PER_SECOND = 15;
+const REMOVE_ATTEMPTS = 6;
 
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` on every item, at most `limit` at once and starting at most `perSecond` a second. */
+async function paced<T>(items: readonly T[], limit: number, perSecond: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let slot = Date.now();
   const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (next < items.length) {
+      const item = items[next++] as T;
+      const wait = slot - Date.now();
+      slot = Math.max(slot, Date.now()) + 1000 / perSecond;
+      if (wait > 0) await sleep(wait);
+      await work(item);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
@@ -114,8 +126,19 @@ export async function flushQueue(table: SheetTable, queue: PendingQueue, setting
   let alreadyInSheet = 0;
   let written = 0;
   let appendRequests = 0;
+  /** Removes confirmed rows from the queue; a Sync hiccup is retried, and a row left behind is found in the sheet next time. */
+  const removeOne = async (row: PendingRow) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await queue.remove(row.executionSid);
+      } catch (error) {
+        if (!(error instanceof QueueError) || error.code !== 'UNREACHABLE' || attempt + 1 >= REMOVE_ATTEMPTS) throw error;
+        await sleep(backoffMs(policy, attempt, undefined, random));
+      }
+    }
+  };
   const removeAll = async (rows: readonly PendingRow[]) => {
-    if (!options.dryRun) await inParallel(rows, REMOVE_CONCURRENCY, (row) => queue.remove(row.executionSid));
+    if (!options.dryRun) await paced(rows, REMOVE_CONCURRENCY, options.removalsPerSecond ?? DEFAULT_REMOVALS_PER_SECOND, removeOne);
   };
 
   const done = valid.filter((i) => present.has(i.executionSid));

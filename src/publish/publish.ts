@@ -31,6 +31,8 @@ export const BACKOFF: BackoffPolicy = { baseMs: 200, capMs: 2000 };
 export const LOOKUP_BACKOFF: BackoffPolicy = { baseMs: 25, capMs: 200 };
 /** Kept free at the end of the deadline: for the queue write, and before it for looking up an append whose outcome is unknown. */
 export const reserves = (deadlineMs: number) => ({ queueMs: Math.min(1200, deadlineMs * 0.15), lookupMs: Math.min(1500, deadlineMs * 0.25) });
+/** Per Sync request while queueing: a first queueing may take three (item, map, item), all inside Studio's 10 s. */
+export const queueRequestTimeoutMs = (deadlineMs: number): number => Math.max(300, Math.floor(reserves(deadlineMs).queueMs / 2));
 /** An attempt gets at most this share of the deadline, so one hung request leaves time for more. */
 const ATTEMPT_SHARE = 1 / 3;
 const MIN_ATTEMPT_MS = 100;
