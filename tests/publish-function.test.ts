@@ -34,7 +34,7 @@ afterAll(async () => {
   const logs = servers.map((s) => s.output()).join('\n');
   await Promise.all(servers.map((s) => s.stop()));
   // Every Sync request the Function and flush made is one Twilio's API accepts.
-  const violations = await syncViolations(backends);
+  const violations = backends ? await syncViolations(backends) : [];
   await backends?.stop();
   expect(violations).toEqual([]);
   // Nothing a respondent typed, and no key, reaches a log.

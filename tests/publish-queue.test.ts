@@ -42,7 +42,7 @@ afterAll(async () => {
   const logs = [...servers.map((s) => s.output()), ...cliOutput].join('\n');
   await Promise.all(servers.map((s) => s.stop()));
   // Every Sync request the Function and flush made is one Twilio's API accepts.
-  const violations = await syncViolations(backends);
+  const violations = backends ? await syncViolations(backends) : [];
   await backends?.stop();
   expect(violations).toEqual([]);
   expect(logs).not.toContain(SENTINEL);

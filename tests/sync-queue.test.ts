@@ -6,15 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort, PROJECT_ROOT } from '../src/dev/functions-server.js';
+import { freePort } from '../src/dev/functions-server.js';
 import { startSyncServer } from '../src/dev/sync-server.js';
 import { MAX_ITEM_BYTES, PENDING_MAP, QueueError, syncQueue, type PendingRow, type SyncQueueOptions } from '../src/queue/sync-queue.js';
 import { ACCOUNT_SID, AUTH_TOKEN, SENTINEL } from './helpers/functions.js';
-import { isUndeclaredErrorStatus, startPrismProxy, type RunningPrism } from './helpers/prism.js';
+import { isUndeclaredErrorStatus, startPrismProxy, SYNC_SPEC, type RunningPrism } from './helpers/prism.js';
 
-const SPEC = resolve(PROJECT_ROOT, '..', 'shared', 'twilio-oai', 'twilio_sync_v1.json');
+const SPEC = SYNC_SPEC;
 
 let sync: Awaited<ReturnType<typeof startSyncServer>>;
 let prism: RunningPrism;

@@ -19,6 +19,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePort, PROJECT_ROOT } from '../../src/dev/functions-server.js';
 
+/** Twilio's Sync v1 OpenAPI document (MIT), vendored from twilio/twilio-oai: see tests/contracts/twilio-oai/SOURCE. */
+export const SYNC_SPEC = join(PROJECT_ROOT, 'tests', 'contracts', 'twilio-oai', 'twilio_sync_v1.json');
+
 export interface PrismViolation {
   readonly severity: 'error' | 'warning' | 'info';
   readonly message: string;

@@ -4,18 +4,16 @@
 // OpenAPI spec), and twilio-run serving the built Functions.
 
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { sheets_v4 } from '@googleapis/sheets';
-import { PROJECT_ROOT, type RunningFunctions } from '../../src/dev/functions-server.js';
+import type { RunningFunctions } from '../../src/dev/functions-server.js';
 import { startSheetsServer, testServiceAccount, type FaultOptions, type RunningSheetsServer } from '../../src/dev/sheets-server.js';
 import { startSyncServer, type RunningSyncServer } from '../../src/dev/sync-server.js';
 import { sealResponse } from '../../src/envelope/index.js';
 import { formatPublicKey, newSealedKeyPair, recipientOf, type SealedKeyPair } from '../../src/keys/keys.js';
 import { sheetsClient } from '../../src/sheets/client.js';
 import { ACCOUNT_SID, AUTH_TOKEN, signedPost, startTestFunctions } from './functions.js';
-import { isUndeclaredErrorStatus, startPrismProxy, type PrismViolation, type RunningPrism } from './prism.js';
+import { isUndeclaredErrorStatus, startPrismProxy, SYNC_SPEC, type PrismViolation, type RunningPrism } from './prism.js';
 
-export const SYNC_SPEC = join(PROJECT_ROOT, '..', 'shared', 'twilio-oai', 'twilio_sync_v1.json');
 export const HEADER = ['received_at', 'execution_sid', 'respondent_id', 'name', 'phone', 'age', 'comment'];
 
 export const newSid = (prefix = 'FN') => `${prefix}${randomBytes(16).toString('hex')}`;
