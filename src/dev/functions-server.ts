@@ -93,6 +93,20 @@ function envFileText(env: Readonly<Record<string, string>>): string {
     .join('\n');
 }
 
+/** An idempotent stop for a child server: SIGTERM, SIGKILL after 5 s, then `cleanup`. */
+export function stopper(child: ChildProcess, exited: Promise<void>, cleanup: () => void): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    cleanup();
+  };
+}
+
 /** Starts twilio-run on build/ with the given environment; resolves once it accepts connections. */
 export async function startFunctions(options: StartOptions): Promise<RunningFunctions> {
   const serviceDir = options.serviceDir ?? SERVICE_DIR;
@@ -112,17 +126,7 @@ export async function startFunctions(options: StartOptions): Promise<RunningFunc
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const stop = stopper(child, exited, () => rmSync(dir, { recursive: true, force: true }));
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!(await canConnect(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {

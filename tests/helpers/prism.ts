@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { freePort, PROJECT_ROOT } from '../../src/dev/functions-server.js';
+import { freePort, PROJECT_ROOT, stopper } from '../../src/dev/functions-server.js';
 
 /** Twilio's Sync v1 OpenAPI document (MIT), vendored from twilio/twilio-oai: see tests/contracts/twilio-oai/SOURCE. */
 export const SYNC_SPEC = join(PROJECT_ROOT, 'tests', 'contracts', 'twilio-oai', 'twilio_sync_v1.json');
@@ -98,16 +98,7 @@ export async function startPrismProxy(specPath: string, upstreamUrl: string, tim
   child.stdout.on('data', append);
   child.stderr.on('data', append);
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = stopper(child, exited, () => rmSync(dir, { recursive: true, force: true }));
 
   const deadline = Date.now() + timeoutMs;
   while (!output.includes('Prism is listening')) {

@@ -4,6 +4,7 @@
 // OpenAPI spec), and twilio-run serving the built Functions.
 
 import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import type { sheets_v4 } from '@googleapis/sheets';
 import type { RunningFunctions } from '../../src/dev/functions-server.js';
 import { startSheetsServer, testServiceAccount, type FaultOptions, type RunningSheetsServer } from '../../src/dev/sheets-server.js';
@@ -56,6 +57,20 @@ export async function startBackends(faults?: FaultOptions): Promise<Backends> {
 export async function syncViolations(backends: Backends): Promise<PrismViolation[]> {
   await backends.prism.settled();
   return backends.prism.violations().filter((v) => !isUndeclaredErrorStatus(v));
+}
+
+/**
+ * Stops everything and checks what it printed: no planted plaintext and no
+ * key in any log, and no Sync request Twilio's API would refuse.
+ */
+export async function stopAndCheck(servers: readonly RunningFunctions[], backends: Backends | undefined, moreLogs: readonly string[], sentinel: string): Promise<void> {
+  const logs = [...servers.map((s) => s.output()), ...moreLogs, backends?.prism.output() ?? ''].join('\n');
+  await Promise.all(servers.map((s) => s.stop()));
+  const violations = backends ? await syncViolations(backends) : [];
+  await backends?.stop();
+  expect(logs).not.toContain(sentinel);
+  expect(logs).not.toContain('PRIVATE KEY');
+  expect(violations).toEqual([]);
 }
 
 /** A new spreadsheet with `header` in row 1 of its first tab (none when empty). */
