@@ -27,7 +27,7 @@ export function newProgram(name: string): Command {
 }
 
 /** Errors whose messages are safe and useful to show as they are. */
-const FRIENDLY = new Set(['UserError', 'KeyError', 'EnvelopeError', 'SealInputError']);
+const FRIENDLY = new Set(['UserError', 'KeyError', 'EnvelopeError', 'SealInputError', 'FlowError']);
 
 export async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
   try {

@@ -139,3 +139,16 @@ export function isFormulaLike(text: string): boolean {
   const c = text.charCodeAt(0);
   return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d; // = + - @ TAB CR
 }
+
+/** A whole (small) CSV file as rows of text, for display; the streaming transforms do not use this. */
+export function readCsvRows(buf: Buffer): string[][] {
+  const rows: string[][] = [];
+  const cells = newRecordCells();
+  for (let pos = 0, index = 0; pos < buf.length; index++) {
+    pos = scanRecord(buf, pos, buf.length, cells, index);
+    const row: string[] = [];
+    for (let i = 0; i < cells.count; i++) row.push(cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean).toString('utf8'));
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { FAULT_KINDS } from '../dev/sheets-server.js';
+import { startLocalStack, type LocalStack } from '../dev/stack.js';
+import { PROJECT_ROOT } from '../dev/functions-server.js';
+import { piiAnswerWidgets } from '../flow/columns.js';
+import { readFlow } from '../flow/definition.js';
+import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
+import { TerminalChat } from '../flow/terminal-chat.js';
+import { formatSummary, simulate, type Job } from '../flow/simulate.js';
+import { EXIT_USAGE, UserError } from './common.js';
+
+export const FLOW_ADDRESS = 'whatsapp:+14155238886';
+
+interface SimulateOptions {
+  answers?: string;
+  respondents?: string;
+  concurrency: string;
+  seed: string;
+  transcript?: string;
+  functionsUrl?: string;
+  keys: string;
+  faultRate: string;
+}
+
+function count(value: string, flag: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`${flag} must be a whole number from 1 to ${max}`, EXIT_USAGE);
+  return n;
+}
+
+export function addSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a Studio flow locally: its widgets, Liquid and transitions, against the real local Functions signed as Twilio signs')
+    .argument('<flow.json>', 'a flow exported from Studio')
+    .option('--answers <file>', 'scripted respondents: [{"from", "trigger"?, "data"?, "replies": [...]}] ("<timeout>" = no answer)')
+    .option('--respondents <n>', 'generated respondents, answers drawn from the flow\'s own choices (some invalid, some silent)')
+    .option('--concurrency <n>', 'executions at once', '10')
+    .option('--seed <n>', 'seed for generated respondents', '1')
+    .option('--transcript <dir>', 'write each execution\'s chat to <dir>/<execution sid>.txt (it holds what respondents typed: keep it private)')
+    .option('--functions-url <url>', 'use Functions already running (sign with AUTH_TOKEN from the environment) instead of starting them')
+    .option('--keys <dir>', 'demo keys for the local Functions (created if absent)', join(PROJECT_ROOT, '.demo', 'keys'))
+    .option('--fault-rate <r>', 'inject this share of failures (429/5xx/resets/lost answers) into the local Sheets server', '0')
+    .addHelpText(
+      'after',
+      `
+Without --answers or --respondents you chat with the flow yourself (type /timeout
+to stay silent until the widget's time-out). Unless --functions-url is given, the
+local Functions, a local Sheets server (with a sheet laid out for the flow) and a
+Sync stand-in are started, with demo keys, and stopped at the end.
+Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
+set-variables, run-function, make-http-request; any other type stops the run.
+
+Examples:
+  $ sealed-survey simulate flows/whatsapp-survey.json
+  $ sealed-survey simulate flows/whatsapp-survey.json --answers flows/answers/demo.json --transcript out/
+  $ sealed-survey simulate flows/whatsapp-survey.json --respondents 200 --concurrency 20 --fault-rate 0.3
+`,
+    )
+    .action(async (file: string, opts: SimulateOptions) => {
+      const flow = readFlow(file);
+      const concurrency = count(opts.concurrency, '--concurrency', 1000);
+      const faultRate = Number(opts.faultRate);
+      if (!(faultRate >= 0 && faultRate <= 1)) throw new UserError('--fault-rate must be a share from 0 to 1, e.g. 0.3', EXIT_USAGE);
+      if (opts.answers && opts.respondents) throw new UserError('give --answers or --respondents, not both', EXIT_USAGE);
+      const interactive = !opts.answers && !opts.respondents;
+      if (interactive && !process.stdin.isTTY) throw new UserError('no terminal to chat in: give --answers <file> or --respondents <n>', EXIT_USAGE);
+
+      let jobs: Job[];
+      let terminal: TerminalChat | undefined;
+      if (opts.answers) {
+        jobs = readScript(opts.answers).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
+      } else if (opts.respondents) {
+        const random = rng(count(opts.seed, '--seed', 2 ** 31));
+        const piiWidgets = piiAnswerWidgets(flow);
+        jobs = Array.from({ length: count(opts.respondents, '--respondents', 100_000) }, (_, i) => ({
+          trigger: { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
+          chat: new GeneratedChat(flow, { random, piiWidgets }),
+        }));
+      } else {
+        terminal = new TerminalChat();
+        jobs = [{ trigger: { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
+        process.stdout.write('You are the respondent. Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".\n');
+      }
+
+      let stack: LocalStack | undefined;
+      let functionsUrl = opts.functionsUrl;
+      let authToken = process.env.AUTH_TOKEN ?? '';
+      const onSignal = () => {
+        void (stack?.stop() ?? Promise.resolve()).then(() => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        if (functionsUrl) {
+          if (!authToken) throw new UserError('--functions-url needs AUTH_TOKEN in the environment to sign requests as Twilio does', EXIT_USAGE);
+        } else {
+          process.stderr.write('Starting the local Functions, Sheets server and Sync stand-in …\n');
+          stack = await startLocalStack({ flow, keysDir: opts.keys, ...(faultRate > 0 ? { faults: { rate: faultRate, kinds: FAULT_KINDS } } : {}) });
+          functionsUrl = stack.functions.url;
+          authToken = stack.authToken;
+        }
+        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, flowAddress: FLOW_ADDRESS, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript });
+        process.stdout.write(`\n${formatSummary(summary)}\n`);
+        if (stack) process.stdout.write(`rows in the local sheet: ${stack.sheets.rows(stack.spreadsheetId, stack.tab).length - 1}\n`);
+        if (summary.failed > 0) process.exitCode = 1;
+      } finally {
+        terminal?.close();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await stack?.stop();
+      }
+    });
+}

@@ -1,0 +1,152 @@
+// Who answers the flow in a simulation: a script from a file, a generator
+// that draws answers from the flow's own valid choices (and sometimes not, to
+// exercise re-asks), or a person at the terminal. Each records a transcript.
+
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { conditionHolds } from './conditions.js';
+import { FlowError, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
+import { DELIVERY_FAILURE, TIMEOUT, type Chat, type Trigger } from './runner.js';
+
+export interface TranscriptLine {
+  readonly from: 'flow' | 'respondent';
+  readonly widget: string;
+  readonly text: string;
+}
+
+/** A chat that records what was said, both ways. */
+export abstract class RecordingChat implements Chat {
+  readonly transcript: TranscriptLine[] = [];
+  send(body: string, widget: string): void {
+    this.transcript.push({ from: 'flow', widget, text: body });
+  }
+  async reply(widget: Widget, question: string): Promise<string> {
+    const answer = await this.answer(widget, question);
+    this.transcript.push({ from: 'respondent', widget: widget.name, text: answer });
+    return answer;
+  }
+  protected abstract answer(widget: Widget, question: string): Promise<string>;
+}
+
+const ScriptSchema = z.array(
+  z.object({
+    from: z.string().min(3),
+    trigger: z.enum(['message', 'rest']).default('message'),
+    message: z.string().default('Hi'),
+    data: z.record(z.string(), z.unknown()).default({}),
+    replies: z.array(z.string()),
+  }),
+);
+export type ScriptedRespondent = z.infer<typeof ScriptSchema>[number];
+
+export function readScript(path: string): ScriptedRespondent[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new FlowError(`cannot read the answers file ${path} (${error instanceof SyntaxError ? 'not JSON' : 'missing or unreadable'}): it is a JSON list like [{"from": "whatsapp:+254700000001", "replies": ["yes", "…"]}]`);
+  }
+  const parsed = ScriptSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest", "data"?, "replies": [...]}; "${TIMEOUT}" stands for no answer`);
+  }
+  return parsed.data;
+}
+
+export function triggerOf(r: { from: string; trigger: 'message' | 'rest'; message: string; data: Record<string, unknown> }): Trigger {
+  return r.trigger === 'rest' ? { kind: 'rest', to: r.from, data: r.data } : { kind: 'message', from: r.from, body: r.message };
+}
+
+export class ScriptedChat extends RecordingChat {
+  private next = 0;
+  constructor(private readonly replies: readonly string[]) {
+    super();
+  }
+  protected async answer(): Promise<string> {
+    const reply = this.replies[this.next++];
+    // A script that runs out behaves like a respondent who stopped answering.
+    return reply ?? TIMEOUT;
+  }
+  get unused(): number {
+    return Math.max(0, this.replies.length - this.next);
+  }
+}
+
+/** A small deterministic PRNG (mulberry32), so generated runs repeat. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIRST = ['Amina', 'Brian', 'Chebet', 'David', 'Esther', 'Faith', 'Grace', 'Hassan', 'Irene', 'Joseph', 'Kamau', 'Lydia'];
+const LAST = ['Wanjiru', 'Otieno', 'Mwangi', 'Achieng', 'Kiprop', 'Njeri', 'Mutua', 'Ochieng', 'Wambui', 'Kibet'];
+const WORDS = ['the clinic was clean', 'waiting took long', 'staff were kind', 'medicine ran out', 'good service', 'far from home'];
+
+export interface GeneratorOptions {
+  readonly random: () => number;
+  /** Share of answers that are invalid where the flow validates (re-asks). */
+  readonly invalidRate?: number;
+  /** Share of questions left unanswered until the time-out. */
+  readonly timeoutRate?: number;
+  /** Widgets whose answers are personal data (the generator records them, so tests can look for leaks). */
+  readonly piiWidgets?: ReadonlySet<string>;
+}
+
+/** Answers drawn from the flow: a value some `match` transition of the following split accepts. */
+export class GeneratedChat extends RecordingChat {
+  private readonly widgets: Map<string, Widget>;
+  /** Every personal-data answer this respondent typed. */
+  readonly piiTyped: string[] = [];
+  constructor(
+    flow: FlowDefinition,
+    private readonly options: GeneratorOptions,
+  ) {
+    super();
+    this.widgets = widgetsByName(flow);
+  }
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.options.random() * items.length)] as T;
+  }
+
+  private candidates(): string[] {
+    const r = this.options.random;
+    const numbers = [1, 2, 3, 4, 5, 6, 18 + Math.floor(r() * 60), Math.floor(r() * 120)].map(String);
+    const id = String(10_000_000 + Math.floor(r() * 89_999_999));
+    return [...numbers, id, 'yes', 'no', 'Yes', 'y', 'n', `${this.pick(FIRST)} ${this.pick(LAST)}`];
+  }
+
+  private valid(widget: Widget): string {
+    const next = widget.transitions.find((t) => t.event === 'incomingMessage')?.next;
+    const split = next ? this.widgets.get(next) : undefined;
+    const matches = split?.type === 'split-based-on' ? split.transitions.filter((t) => t.event !== 'noMatch' && t.conditions?.length) : [];
+    if (matches.length === 0) {
+      return this.options.piiWidgets?.has(widget.name) ? `${this.pick(FIRST)} ${this.pick(LAST)}` : `${this.pick(WORDS)}, ${this.pick(WORDS)}`;
+    }
+    // Mostly the first branch (e.g. consent "yes"), sometimes another.
+    const t = this.options.random() < 0.85 ? (matches[0] as (typeof matches)[number]) : this.pick(matches);
+    const pool = [...(t.conditions ?? []).flatMap((c) => c.value.split(',').map((v) => v.trim())), ...this.candidates()].filter((v) => v !== '');
+    const fits = pool.filter((v) => (t.conditions ?? []).every((c) => conditionHolds(c.type, v, c.value, split?.name ?? '')));
+    if (fits.length === 0) return this.pick(WORDS);
+    // Personal data looks like it: a name where any text would do, digits where the flow insists.
+    const pii = this.options.piiWidgets?.has(widget.name) ? fits.find((v) => /^\p{L}+ \p{L}+$/u.test(v) || /^\d{8}$/.test(v)) : undefined;
+    return pii ?? this.pick(fits);
+  }
+
+  protected async answer(widget: Widget): Promise<string> {
+    const { random, invalidRate = 0.1, timeoutRate = 0.02 } = this.options;
+    if (random() < timeoutRate) return TIMEOUT;
+    const answer = random() < invalidRate ? this.pick(['???', 'maybe', '']) || '??' : this.valid(widget);
+    if (this.options.piiWidgets?.has(widget.name)) this.piiTyped.push(answer);
+    return answer;
+  }
+}
+
+export { DELIVERY_FAILURE, TIMEOUT };

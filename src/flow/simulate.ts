@@ -1,0 +1,95 @@
+// Many executions of one flow: concurrency, transcripts and a summary.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FlowDefinition } from './definition.js';
+import type { RecordingChat } from './respondents.js';
+import { runExecution, type ExecutionResult, type Trigger } from './runner.js';
+
+export interface Job {
+  readonly trigger: Trigger;
+  readonly chat: RecordingChat;
+}
+
+export interface SimulationOptions {
+  readonly flow: FlowDefinition;
+  readonly functionsUrl: string;
+  readonly authToken: string;
+  readonly flowAddress: string;
+  readonly concurrency: number;
+  /** Where to write one transcript per execution (the respondent's own chat: keep it private). */
+  readonly transcriptDir?: string | undefined;
+  readonly onResult?: (result: ExecutionResult, job: Job) => void;
+}
+
+export interface Summary {
+  readonly executions: number;
+  readonly completed: number;
+  readonly ended: number;
+  readonly failed: number;
+  /** Distinct runner or Function errors, with how often each happened. */
+  readonly errors: ReadonlyMap<string, number>;
+  readonly widgetCounts: ReadonlyMap<string, number>;
+  readonly lastAnswerToPublish: { readonly p50: number; readonly p99: number; readonly n: number };
+  readonly seconds: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+export function writeTranscript(dir: string, result: ExecutionResult, job: Job): void {
+  const lines = job.chat.transcript.map((l) => `${l.from === 'flow' ? 'flow      ' : 'respondent'} [${l.widget}] ${l.text}`);
+  lines.push(`-- ${result.outcome}${result.error ? `: ${result.error}` : ''}`);
+  writeFileSync(join(dir, `${result.executionSid}.txt`), `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+export async function simulate(jobs: readonly Job[], options: SimulationOptions): Promise<{ results: ExecutionResult[]; summary: Summary }> {
+  if (options.transcriptDir) mkdirSync(options.transcriptDir, { recursive: true, mode: 0o700 });
+  const results: ExecutionResult[] = [];
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++] as Job;
+      const result = await runExecution({ flow: options.flow, functionsUrl: options.functionsUrl, authToken: options.authToken, flowAddress: options.flowAddress, trigger: job.trigger, chat: job.chat });
+      results.push(result);
+      if (options.transcriptDir) writeTranscript(options.transcriptDir, result, job);
+      options.onResult?.(result, job);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const widgetCounts = new Map<string, number>();
+  const errors = new Map<string, number>();
+  for (const r of results) {
+    for (const s of r.steps) widgetCounts.set(s.widget, (widgetCounts.get(s.widget) ?? 0) + 1);
+    if (r.error) errors.set(r.error, (errors.get(r.error) ?? 0) + 1);
+  }
+  const latencies = results.flatMap((r) => (r.lastAnswerToPublishMs === undefined ? [] : [r.lastAnswerToPublishMs])).sort((a, b) => a - b);
+  const count = (o: string) => results.filter((r) => r.outcome === o).length;
+  return {
+    results,
+    summary: {
+      executions: results.length,
+      completed: count('completed'),
+      ended: count('ended'),
+      failed: count('failed'),
+      errors,
+      widgetCounts,
+      lastAnswerToPublish: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length },
+      seconds,
+    },
+  };
+}
+
+export function formatSummary(s: Summary): string {
+  const lines = [
+    `${s.executions} execution(s) in ${s.seconds.toFixed(1)} s (${(s.executions / Math.max(s.seconds, 1e-9)).toFixed(1)}/s): ${s.completed} completed (stored by publish), ${s.ended} ended early, ${s.failed} failed`,
+  ];
+  if (s.lastAnswerToPublish.n > 0) lines.push(`last answer → publish stored: p50 ${s.lastAnswerToPublish.p50.toFixed(0)} ms, p99 ${s.lastAnswerToPublish.p99.toFixed(0)} ms (n=${s.lastAnswerToPublish.n})`);
+  for (const [error, n] of s.errors) lines.push(`error (${n}x): ${error}`);
+  lines.push('widgets run: ' + [...s.widgetCounts].map(([w, n]) => `${w} ${n}`).join(', '));
+  return lines.join('\n');
+}

@@ -1,0 +1,21 @@
+import { createInterface } from 'node:readline/promises';
+import type { Widget } from './definition.js';
+import { RecordingChat } from './respondents.js';
+import { DELIVERY_FAILURE, TIMEOUT } from './runner.js';
+
+/** The person at the terminal answers; /timeout and /fail stand for silence and a failed delivery. */
+export class TerminalChat extends RecordingChat {
+  private readonly rl = createInterface({ input: process.stdin, output: process.stdout });
+  override send(body: string, widget: string): void {
+    super.send(body, widget);
+    process.stdout.write(`\n\x1b[36m${body}\x1b[0m\n`);
+  }
+  protected async answer(_widget: Widget): Promise<string> {
+    const text = await this.rl.question('> ');
+    return text === '/timeout' ? TIMEOUT : text === '/fail' ? DELIVERY_FAILURE : text;
+  }
+  close(): void {
+    this.rl.close();
+  }
+}
+
