@@ -1,82 +1,99 @@
-// `npm run demo`: the whole idea in one command, on embedded defaults and no accounts.
-// keys → the real encrypt Function (twilio-run) with a request signed as Studio
-// signs it → only ciphertext leaves the Function → the analyst's key opens it.
+// `npm run demo`: the whole mission in one command, on embedded defaults and
+// no accounts. Demo keys → local Sheets server, Functions and Sync stand-in →
+// scripted respondents through flows/whatsapp-survey.json → the sheet holds
+// only ciphertext in PII columns → CSV export → decrypt-csv with the private key.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startFunctions, PROJECT_ROOT, type RunningFunctions } from './dev/functions-server.js';
-import { Opener } from './envelope/index.js';
-import { KEY_FILE_NAMES, keygen, loadKeyFiles } from './keys/files.js';
-import { signForm } from './twilio/signature.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { encodeCell, readCsvRows } from './csv/scan.js';
+import { PROJECT_ROOT } from './dev/functions-server.js';
+import { startLocalStack, type LocalStack } from './dev/stack.js';
+import { sealedFields } from './flow/columns.js';
+import { readFlow } from './flow/definition.js';
+import { readScript, ScriptedChat, triggerOf } from './flow/respondents.js';
+import { formatSummary, simulate, type Job } from './flow/simulate.js';
+import { TerminalChat } from './flow/terminal-chat.js';
 
+const FLOW = join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json');
+const ANSWERS = join(PROJECT_ROOT, 'flows', 'answers', 'demo.json');
 const DEMO_DIR = join(PROJECT_ROOT, '.demo');
-const KEY_DIR = join(DEMO_DIR, 'keys');
+const FLOW_ADDRESS = 'whatsapp:+14155238886';
 
-const SAMPLE = {
-  respondent: 'whatsapp:+254700123456',
-  full_name: 'Wanjiru Achieng Otieno',
-  national_id: '23 456 789',
-};
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const rel = (p: string) => relative(process.cwd(), p) || '.';
 
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+/** A table for the terminal; long cells (tokens) are cut so the shape stays readable. */
+function table(rows: readonly (readonly string[])[], width = 26): string {
+  const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
+  const cells = rows.map((r) => r.map(cut));
+  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
+  return cells.map((r) => '  ' + widths.map((w, i) => (r[i] ?? '').padEnd(w)).join('  ')).join('\n');
 }
 
-function ensureKeys(): { publicKey: string; pseudonymKey: string } {
-  if (!existsSync(join(KEY_DIR, KEY_FILE_NAMES.sealedPrivate))) {
-    keygen('sealed', KEY_DIR);
-    say(`Created a demo key pair in ${KEY_DIR} (git-ignored).`);
-  }
-  if (!existsSync(join(KEY_DIR, KEY_FILE_NAMES.pseudonym))) keygen('pseudonym', KEY_DIR);
-  return {
-    publicKey: readFileSync(join(KEY_DIR, KEY_FILE_NAMES.sealedPublic), 'utf8').trim(),
-    pseudonymKey: readFileSync(join(KEY_DIR, KEY_FILE_NAMES.pseudonym), 'utf8').trim(),
-  };
+function csvText(rows: readonly (readonly string[])[]): string {
+  return rows.map((r) => r.map((c) => encodeCell(c)).join(',')).join('\r\n') + '\r\n';
 }
 
-export async function runDemo(): Promise<number> {
-  const { publicKey, pseudonymKey } = ensureKeys();
-  const authToken = randomBytes(16).toString('hex');
-  let server: RunningFunctions | undefined;
-  const stop = async () => {
-    await server?.stop();
-  };
+export async function runDemo(argv: readonly string[] = []): Promise<number> {
+  const interactive = argv.includes('--interactive');
+  const flow = readFlow(FLOW);
+  mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 });
+  let stack: LocalStack | undefined;
   const onSignal = () => {
-    void stop().then(() => process.exit(130));
+    void (stack?.stop() ?? Promise.resolve()).then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const terminal = interactive ? new TerminalChat() : undefined;
   try {
-    say('Starting the local Functions server (twilio-run) with only the PUBLIC key …');
-    server = await startFunctions({
-      env: { ACCOUNT_SID: `AC${randomBytes(16).toString('hex')}`, AUTH_TOKEN: authToken, SURVEY_PUBLIC_KEY: publicKey, SURVEY_PSEUDONYM_KEY: pseudonymKey },
-    });
-    const url = `${server.url}/encrypt`;
-    say(`\n1. Studio's Run Function widget posts a respondent's answers to ${url}, signed with X-Twilio-Signature:`);
-    for (const [k, v] of Object.entries(SAMPLE)) say(`     ${k.padEnd(12)} ${v}`);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(authToken, url, SAMPLE) },
-      body: new URLSearchParams(SAMPLE),
-    });
-    const sealed = (await res.json()) as Record<string, string>;
-    if (res.status !== 200) throw new Error(`the encrypt Function answered ${res.status}`);
-    say('\n2. The Function answers with sealed tokens: this is all Twilio, the flow and Google Sheets ever hold.');
-    for (const [k, v] of Object.entries(sealed)) say(`     ${k.padEnd(14)} ${v.length > 90 ? `${v.slice(0, 87)}…` : v}`);
-    const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(SAMPLE) });
-    say(`\n3. The same request without Twilio's signature is refused: HTTP ${unsigned.status}.`);
-    const { keyring } = loadKeyFiles([join(KEY_DIR, KEY_FILE_NAMES.sealedPrivate)]);
-    const opener = new Opener(keyring);
-    const opened = opener.openResponse(Object.keys(SAMPLE).map((column) => ({ column, token: sealed[column] as string })));
-    say(`\n4. On the analyst's machine, the private key (${join('.demo', 'keys', KEY_FILE_NAMES.sealedPrivate)}) opens them:`);
-    opened.forEach((r, i) => say(`     ${String(Object.keys(SAMPLE)[i]).padEnd(12)} ${r.ok ? r.value : `error: ${r.error.message}`}`));
-    say(`     respondent_id ${sealed.respondent_id} (a keyed hash: count respondents without decrypting)`);
-    say('\nNext: `npm start` serves the Functions for your own flow; docs/FORMAT.md describes the tokens.');
-    return opened.every((r) => r.ok) ? 0 : 1;
+    say('sealed-survey demo: a WhatsApp survey whose personal answers are sealed before they leave Twilio.\n');
+    say(`1. Starting, on this machine: the Functions (twilio-run) holding only the PUBLIC key from ${rel(join(DEMO_DIR, 'keys'))}/,`);
+    say('   a Google-Sheets-compatible server, and a Twilio Sync stand-in. No accounts needed.');
+    stack = await startLocalStack({ flow, keysDir: join(DEMO_DIR, 'keys') });
+
+    const jobs: Job[] = terminal
+      ? [{ trigger: { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }]
+      : readScript(ANSWERS).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
+    say(`\n2. ${terminal ? 'You answer' : `${jobs.length} scripted respondents answer`} ${rel(FLOW)} (the Studio flow, run by our local runner).`);
+    if (terminal) say('   Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".');
+    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, flowAddress: FLOW_ADDRESS, concurrency: terminal ? 1 : 4 });
+    if (!terminal) {
+      say('   The first conversation, as the respondent saw it:');
+      for (const line of (jobs[0]?.chat.transcript ?? []).slice(0, 8)) say(`     ${line.from === 'flow' ? 'survey:' : 'them:  '} ${line.text.split('\n')[0]}`);
+      say('     …');
+    }
+    say(`   ${formatSummary(summary).split('\n').slice(0, 2).join('\n   ')}`);
+
+    const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
+    const pii = sealedFields(flow);
+    say(`\n3. The Google Sheet as stored (what anyone with Drive access sees). PII columns (${pii.join(', ')}) hold only ss1 tokens:`);
+    say(table(rows));
+
+    const csv = join(DEMO_DIR, 'responses.csv');
+    const out = join(DEMO_DIR, 'responses.decrypted.csv');
+    writeFileSync(csv, csvText(rows), { mode: 0o600 });
+    say(`\n4. Exported to ${rel(csv)} (File → Download → CSV), then on the analyst's machine:`);
+    const keyFile = stack.privateKeyFile;
+    const args = ['--key-file', keyFile, '--columns', pii.join(','), '--force', '-o', out, csv];
+    say(`   $ npx decrypt-csv --key-file ${rel(keyFile)} --columns ${pii.join(',')} -o ${rel(out)} ${rel(csv)}`);
+    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'decrypt-csv.js'), ...args], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`decrypt-csv failed: ${run.stderr.trim()}`);
+    const decrypted = readCsvRows(readFileSync(out));
+    say(table(decrypted, 22));
+
+    say('\nWhat you saw: answers were sealed by the encrypt Function with a public key, the sheet got ciphertext,');
+    say('and only the private key on the analyst\'s machine turned it back into names and IDs.');
+    say('\nNext:');
+    say('  npm run demo -- --interactive                          answer the survey yourself');
+    say('  npx sealed-survey simulate flows/whatsapp-survey.json  chat with the flow; --respondents 200 for load');
+    say('  npx sealed-survey lint flows/whatsapp-survey.json      check a flow for personal data leaking past encrypt');
+    say('  docs/FLOW.md, docs/PUBLISH.md                          import the flow in Studio, set up the sheet and deploy');
+    return summary.failed > 0 ? 1 : 0;
   } finally {
+    terminal?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await stop();
+    await stack?.stop();
   }
 }

@@ -1,6 +1,8 @@
 import { addEncryptCsv } from './encrypt-csv.js';
 import { addFlush } from './flush.js';
 import { addKeygen } from './keygen.js';
+import { addLint } from './lint.js';
+import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
 import { addSheetsServer } from './sheets-server.js';
 
@@ -12,5 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addEncryptCsv(program);
   addSheetsServer(program);
   addFlush(program);
+  addSimulate(program);
+  addLint(program);
   return runProgram(program, argv);
 }

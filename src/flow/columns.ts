@@ -30,10 +30,27 @@ export function sheetHeader(flow: FlowDefinition): string[] {
   return ['received_at', ...keys.filter((k) => k !== 'received_at')];
 }
 
-/** Widgets whose typed answers the encrypt widget seals, by the Liquid references in its parameters. */
+/**
+ * Widgets whose typed answers the encrypt widget seals: the answers its
+ * parameters reference, directly or through flow variables set from them.
+ */
 export function piiAnswerWidgets(flow: FlowDefinition): Set<string> {
-  const w = functionWidget(flow, 'encrypt');
+  const answers = (text: string) => [...text.matchAll(/widgets\.([A-Za-z0-9_-]+)\.inbound\.Body/g)].map((m) => m[1] as string);
+  const variables = (text: string) => [...text.matchAll(/flow\.variables\.([A-Za-z0-9_-]+)/g)].map((m) => m[1] as string);
+  const assignments = new Map<string, string[]>();
+  for (const w of flow.states.filter((s) => s.type === 'set-variables')) {
+    for (const { key, value } of keyValues(w.properties.variables)) assignments.set(key, [...(assignments.get(key) ?? []), value]);
+  }
   const names = new Set<string>();
-  for (const { value } of keyValues(w?.properties.parameters)) for (const m of value.matchAll(/widgets\.([A-Za-z0-9_-]+)\.inbound\.Body/g)) names.add(m[1] as string);
+  const seen = new Set<string>();
+  const visit = (text: string) => {
+    for (const a of answers(text)) names.add(a);
+    for (const v of variables(text)) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      for (const value of assignments.get(v) ?? []) visit(value);
+    }
+  };
+  for (const { value } of keyValues(functionWidget(flow, 'encrypt')?.properties.parameters)) visit(value);
   return names;
 }

@@ -124,8 +124,9 @@ export class GeneratedChat extends RecordingChat {
   }
 
   private valid(widget: Widget): string {
-    const next = widget.transitions.find((t) => t.event === 'incomingMessage')?.next;
-    const split = next ? this.widgets.get(next) : undefined;
+    // The split that checks this answer: next, or after Set Variables that copy or normalise it.
+    let split = this.widgets.get(widget.transitions.find((t) => t.event === 'incomingMessage')?.next ?? '');
+    for (let hops = 0; split?.type === 'set-variables' && hops < 5; hops++) split = this.widgets.get(split.transitions.find((t) => t.event === 'next')?.next ?? '');
     const matches = split?.type === 'split-based-on' ? split.transitions.filter((t) => t.event !== 'noMatch' && t.conditions?.length) : [];
     if (matches.length === 0) {
       return this.options.piiWidgets?.has(widget.name) ? `${this.pick(FIRST)} ${this.pick(LAST)}` : `${this.pick(WORDS)}, ${this.pick(WORDS)}`;

@@ -121,6 +121,13 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     return typeof v === 'string' ? render(v, `${w.name} → ${name}`) : '';
   };
 
+  /** The body, or for a WhatsApp content template (the only first message WhatsApp allows) its SID. */
+  const messageText = (w: Widget): string => {
+    const body = prop(w, 'body');
+    const template = typeof w.properties.content_sid === 'string' ? prop(w, 'content_sid') : '';
+    return body || (template ? `[WhatsApp template ${template}]` : '');
+  };
+
   async function callFunction(w: Widget): Promise<string> {
     const url = typeof w.properties.url === 'string' ? w.properties.url : '';
     if (!url) throw new FlowError(`${w.name}: the Run Function widget has no url`);
@@ -167,14 +174,11 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     switch (w.type) {
       case 'trigger':
         return options.trigger.kind === 'message' ? 'incomingMessage' : 'incomingRequest';
-      case 'send-message': {
-        const body = prop(w, 'body');
-        const template = Object.entries(w.properties).find(([k, v]) => /content.*sid/i.test(k) && typeof v === 'string');
-        chat.send(body || (template ? `[template ${render(template[1] as string, `${w.name} → ${template[0]}`)}]` : ''), w.name);
+      case 'send-message':
+        chat.send(messageText(w), w.name);
         return 'sent';
-      }
       case 'send-and-wait-for-reply': {
-        const question = prop(w, 'body');
+        const question = messageText(w);
         chat.send(question, w.name);
         const answer = await chat.reply(w, question);
         if (answer === TIMEOUT) return 'timeout';
