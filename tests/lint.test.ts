@@ -1,7 +1,7 @@
 // `sealed-survey lint`: PII leaks and structural mistakes in Studio flow
 // definitions, on a small fixture flow and (when it exists) the real survey
 // flow, each mutated in memory into leaky and broken variants.
-import { spawn } from 'node:child_process';
+import { runCli } from './helpers/cli.js';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -319,23 +319,7 @@ describe('flows/*.json', () => {
   });
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Promise<Run> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sealed-survey.ts', 'lint', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => ok({ code, stdout, stderr }));
-  });
-}
+const cli = (args: readonly string[]) => runCli('sealed-survey', ['lint', ...args], { env: { NO_COLOR: '1' } });
 
 describe('sealed-survey lint (CLI)', () => {
   const base = readFlow(MINIMAL);

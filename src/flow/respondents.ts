@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { prng } from '../dev/prng.js';
 import { conditionHolds } from './conditions.js';
 import { FlowError, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
 import { DELIVERY_FAILURE, TIMEOUT, type Chat, type Trigger } from './runner.js';
@@ -73,17 +74,8 @@ export class ScriptedChat extends RecordingChat {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so generated runs repeat. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a generated run can be replayed. */
+export const rng = prng;
 
 const FIRST = ['Amina', 'Brian', 'Chebet', 'David', 'Esther', 'Faith', 'Grace', 'Hassan', 'Irene', 'Joseph', 'Kamau', 'Lydia'];
 const LAST = ['Wanjiru', 'Otieno', 'Mwangi', 'Achieng', 'Kiprop', 'Njeri', 'Mutua', 'Ochieng', 'Wambui', 'Kibet'];
