@@ -1,8 +1,13 @@
 // `sealed-survey simulate` as an operator runs it: the built command, its own local stack.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { startSheetsServer, testServiceAccount } from '../src/dev/sheets-server.js';
+import { ensureDemoKeys } from '../src/dev/stack.js';
+import { sealedFields, sheetHeader } from '../src/flow/columns.js';
+import { readFlow } from '../src/flow/definition.js';
+import { sheetsClient } from '../src/sheets/client.js';
 import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealed-survey-simulate-'));
@@ -44,4 +49,36 @@ it('answers bad input with a message and the right exit code', async () => {
   expect(both.code).toBe(2);
   const help = await runCli('sealed-survey', ['simulate', '--help']);
   expect(help.stdout).toContain('$ sealed-survey simulate flows/whatsapp-survey.json');
+});
+
+it('uses the operator\'s own sheet and keys when the env file sets SHEET_ID', async () => {
+  const flow = readFlow('flows/whatsapp-survey.json');
+  const sheets = await startSheetsServer();
+  try {
+    const account = await testServiceAccount(sheets);
+    const client = sheetsClient({ account, rootUrl: sheets.url });
+    const created = await client.spreadsheets.create({ requestBody: { sheets: [{ properties: { title: 'Mine' } }] } });
+    const id = created.data.spreadsheetId as string;
+    await client.spreadsheets.values.update({ spreadsheetId: id, range: 'Mine!A1', valueInputOption: 'RAW', requestBody: { values: [sheetHeader(flow)] } });
+    const keys = ensureDemoKeys(join(dir, 'own-keys'));
+    const envFile = join(dir, 'own.env');
+    writeFileSync(
+      envFile,
+      [
+        `ACCOUNT_SID=AC${'1'.repeat(32)}`,
+        `AUTH_TOKEN=${'2'.repeat(32)}`,
+        `SURVEY_PUBLIC_KEY=${keys.publicKey}`,
+        `SHEET_ID=${id}`,
+        `SHEETS_API_URL=${sheets.url}`,
+        `GOOGLE_SERVICE_ACCOUNT_JSON='${JSON.stringify(account)}'`,
+        `PII_COLUMNS=${sealedFields(flow).join(',')}`,
+      ].join('\n'),
+    );
+    const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--env-file', envFile]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('with your env file');
+    expect(sheets.rows(id, 'Mine')).toHaveLength(5);
+  } finally {
+    await sheets.stop();
+  }
 });

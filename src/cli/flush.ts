@@ -1,27 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_REMOVALS_PER_SECOND, flushQueue, FlushError } from '../publish/flush.js';
-import { PublishConfigError, readPublishConfig, type Env } from '../publish/config.js';
+import { PublishConfigError, readPublishConfig } from '../publish/config.js';
 import { QueueError, syncQueue } from '../queue/sync-queue.js';
 import { sheetsClient } from '../sheets/client.js';
 import { SheetTable } from '../sheets/table.js';
 import { EXIT_USAGE, UserError } from './common.js';
+import { loadEnv } from './env-file.js';
 
 export const DEFAULT_KEY_ASSET = 'assets/google-service-account.private.json';
-
-/** The Functions' variables: an env file (default ./.env, as twilio-run reads), the process environment winning. */
-export function loadEnv(file: string | undefined): Env {
-  const path = file ?? (existsSync('.env') ? '.env' : undefined);
-  if (!path) return process.env;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`cannot read the env file ${path}: give the .env file of your Functions with --env-file`, EXIT_USAGE);
-  }
-  return { ...parseEnv(text), ...process.env };
-}
 
 interface FlushCliOptions {
   envFile?: string;

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { FAULT_KINDS } from '../dev/sheets-server.js';
 import { startLocalStack, type LocalStack } from '../dev/stack.js';
-import { PROJECT_ROOT } from '../dev/functions-server.js';
+import { PROJECT_ROOT, startFunctions, type RunningFunctions } from '../dev/functions-server.js';
+import { readEnvFile } from './env-file.js';
 import { piiAnswerWidgets } from '../flow/columns.js';
 import { readFlow } from '../flow/definition.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
@@ -20,6 +21,7 @@ interface SimulateOptions {
   transcript?: string;
   functionsUrl?: string;
   keys: string;
+  envFile?: string;
   faultRate: string;
 }
 
@@ -40,6 +42,7 @@ export function addSimulate(program: Command): void {
     .option('--seed <n>', 'seed for generated respondents', '1')
     .option('--transcript <dir>', 'write each execution\'s chat to <dir>/<execution sid>.txt (it holds what respondents typed: keep it private)')
     .option('--functions-url <url>', 'use Functions already running (sign with AUTH_TOKEN from the environment) instead of starting them')
+    .option('--env-file <file>', 'the Functions\' variables (default ./.env if present); with SHEET_ID set, your sheet and keys are used instead of the local ones')
     .option('--keys <dir>', 'demo keys for the local Functions (created if absent)', join(PROJECT_ROOT, '.demo', 'keys'))
     .option('--fault-rate <r>', 'inject this share of failures (429/5xx/resets/lost answers) into the local Sheets server', '0')
     .addHelpText(
@@ -47,8 +50,9 @@ export function addSimulate(program: Command): void {
       `
 Without --answers or --respondents you chat with the flow yourself (type /timeout
 to stay silent until the widget's time-out). Unless --functions-url is given, the
-local Functions, a local Sheets server (with a sheet laid out for the flow) and a
-Sync stand-in are started, with demo keys, and stopped at the end.
+local Functions are started and stopped at the end: with your .env when it sets
+SHEET_ID (your sheet, your keys), otherwise with demo keys, a local Sheets server
+(a sheet laid out for the flow) and a Sync stand-in.
 Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
 set-variables, run-function, make-http-request; any other type stops the run.
 
@@ -85,16 +89,27 @@ Examples:
       }
 
       let stack: LocalStack | undefined;
+      let own: RunningFunctions | undefined;
       let functionsUrl = opts.functionsUrl;
       let authToken = process.env.AUTH_TOKEN ?? '';
       const onSignal = () => {
-        void (stack?.stop() ?? Promise.resolve()).then(() => process.exit(130));
+        void Promise.allSettled([stack?.stop(), own?.stop()]).then(() => process.exit(130));
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        const fileEnv = readEnvFile(opts.envFile);
         if (functionsUrl) {
-          if (!authToken) throw new UserError('--functions-url needs AUTH_TOKEN in the environment to sign requests as Twilio does', EXIT_USAGE);
+          authToken ||= fileEnv.AUTH_TOKEN ?? '';
+          if (!authToken) throw new UserError('--functions-url needs AUTH_TOKEN (environment or env file) to sign requests as Twilio does', EXIT_USAGE);
+        } else if (fileEnv.SHEET_ID) {
+          // The operator's own configuration: their sheet (Google, or SHEETS_API_URL) and their keys.
+          if (!fileEnv.AUTH_TOKEN) throw new UserError('the env file sets SHEET_ID but not AUTH_TOKEN, which signs the local requests: add AUTH_TOKEN', EXIT_USAGE);
+          process.stderr.write('Starting the local Functions with your env file (your sheet, your keys) …\n');
+          // The file's variables only: the Functions' context must not carry this shell's environment.
+          own = await startFunctions({ env: fileEnv });
+          functionsUrl = own.url;
+          authToken = fileEnv.AUTH_TOKEN;
         } else {
           process.stderr.write('Starting the local Functions, Sheets server and Sync stand-in …\n');
           stack = await startLocalStack({ flow, keysDir: opts.keys, ...(faultRate > 0 ? { faults: { rate: faultRate, kinds: FAULT_KINDS } } : {}) });
@@ -109,7 +124,7 @@ Examples:
         terminal?.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await stack?.stop();
+        await Promise.all([stack?.stop(), own?.stop()]);
       }
     });
 }

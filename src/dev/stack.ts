@@ -54,20 +54,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.allSettled(started.reverse().map((s) => s.stop()));
   };
   try {
-    const sheets = await startSheetsServer(options.faults ? { faults: options.faults } : {});
+    const sheets = await startSheetsServer();
     started.push(sheets);
     const sync = await startSyncServer({ accountSid, authToken });
     started.push(sync);
     const account = await testServiceAccount(sheets);
     const client = sheetsClient({ account, rootUrl: sheets.url });
     const tab = 'Responses';
-    // Set up before faults bite: a survey team makes its sheet once, by hand.
-    const faults = options.faults;
-    sheets.setFaults(undefined);
     const created = await client.spreadsheets.create({ requestBody: { properties: { title: 'sealed-survey (local)' }, sheets: [{ properties: { title: tab } }] } });
     const spreadsheetId = created.data.spreadsheetId as string;
     await client.spreadsheets.values.update({ spreadsheetId, range: `${tab}!A1`, valueInputOption: 'RAW', requestBody: { values: [sheetHeader(options.flow)] } });
-    sheets.setFaults(faults);
+    // Faults only after the set-up: a survey team makes its sheet once, by hand.
+    sheets.setFaults(options.faults);
     const pii = sealedFields(options.flow);
     const env = {
       ACCOUNT_SID: accountSid,
