@@ -2,6 +2,7 @@
 // encrypt widget seals (the PII columns) and which columns publish writes.
 
 import { keyValues, type FlowDefinition, type Widget } from './definition.js';
+import { isEncryptWidget, liquidReferences } from './lint.js';
 
 const urlPath = (w: Widget): string => {
   const url = typeof w.properties.url === 'string' ? w.properties.url : '';
@@ -12,9 +13,10 @@ const urlPath = (w: Widget): string => {
   }
 };
 
-/** The Run Function widget calling the Function at `/<name>` (or named so). */
+/** The Run Function widget calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
 export function functionWidget(flow: FlowDefinition, name: 'encrypt' | 'publish'): Widget | undefined {
-  return flow.states.find((w) => w.type === 'run-function' && (urlPath(w).endsWith(`/${name}`) || w.name === name));
+  const matches = name === 'encrypt' ? isEncryptWidget : (w: Widget) => w.type === 'run-function' && (urlPath(w).endsWith('/publish') || w.name === 'publish');
+  return flow.states.find(matches);
 }
 
 /** The fields encrypt seals: the columns of the sheet that hold tokens. */
@@ -32,11 +34,14 @@ export function sheetHeader(flow: FlowDefinition): string[] {
 
 /**
  * Widgets whose typed answers the encrypt widget seals: the answers its
- * parameters reference, directly or through flow variables set from them.
+ * parameters reference, directly or through flow variables set from them
+ * (references found by liquidjs, as the linter finds them).
  */
 export function piiAnswerWidgets(flow: FlowDefinition): Set<string> {
-  const answers = (text: string) => [...text.matchAll(/widgets\.([A-Za-z0-9_-]+)\.inbound\.Body/g)].map((m) => m[1] as string);
-  const variables = (text: string) => [...text.matchAll(/flow\.variables\.([A-Za-z0-9_-]+)/g)].map((m) => m[1] as string);
+  const refs = (text: string) => {
+    const found = liquidReferences(text);
+    return 'paths' in found ? found.paths : [];
+  };
   const assignments = new Map<string, string[]>();
   for (const w of flow.states.filter((s) => s.type === 'set-variables')) {
     for (const { key, value } of keyValues(w.properties.variables)) assignments.set(key, [...(assignments.get(key) ?? []), value]);
@@ -44,11 +49,12 @@ export function piiAnswerWidgets(flow: FlowDefinition): Set<string> {
   const names = new Set<string>();
   const seen = new Set<string>();
   const visit = (text: string) => {
-    for (const a of answers(text)) names.add(a);
-    for (const v of variables(text)) {
-      if (seen.has(v)) continue;
-      seen.add(v);
-      for (const value of assignments.get(v) ?? []) visit(value);
+    for (const [root, name, part] of refs(text)) {
+      if (root === 'widgets' && name && part === 'inbound') names.add(name);
+      if (root === 'flow' && name === 'variables' && part && !seen.has(part)) {
+        seen.add(part);
+        for (const value of assignments.get(part) ?? []) visit(value);
+      }
     }
   };
   for (const { value } of keyValues(functionWidget(flow, 'encrypt')?.properties.parameters)) visit(value);
