@@ -24,7 +24,7 @@ async function load(respondents: number, concurrency: number, faultRate: number)
       trigger: { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
       chat: new GeneratedChat(flow, { random, piiWidgets }),
     }));
-    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, flowAddress: 'whatsapp:+14155238886', concurrency });
+    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency });
     return { summary, rss: peakRssMb(stack.functions.pid), queued: stack.sync.items().length };
   } finally {
     await stack.stop();

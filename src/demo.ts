@@ -18,7 +18,6 @@ import { TerminalChat } from './flow/terminal-chat.js';
 const FLOW = join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json');
 const ANSWERS = join(PROJECT_ROOT, 'flows', 'answers', 'demo.json');
 const DEMO_DIR = join(PROJECT_ROOT, '.demo');
-const FLOW_ADDRESS = 'whatsapp:+14155238886';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -57,7 +56,7 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
       : readScript(ANSWERS).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
     say(`\n2. ${terminal ? 'You answer' : `${jobs.length} scripted respondents answer`} ${rel(FLOW)} (the Studio flow, run by our local runner).`);
     if (terminal) say('   Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".');
-    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, flowAddress: FLOW_ADDRESS, concurrency: terminal ? 1 : 4 });
+    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: terminal ? 1 : 4 });
     if (!terminal) {
       say('   The first conversation, as the respondent saw it:');
       for (const line of (jobs[0]?.chat.transcript ?? []).slice(0, 8)) say(`     ${line.from === 'flow' ? 'survey:' : 'them:  '} ${line.text.split('\n')[0]}`);

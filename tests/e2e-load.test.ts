@@ -41,7 +41,7 @@ it('1,000 respondents at concurrency 100 with 30% Sheets faults: each completed 
     return { trigger: { kind: 'message', from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' }, chat };
   });
   const transcripts = join(dir, 'transcripts');
-  const { results, summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, flowAddress: 'whatsapp:+14155238886', concurrency: 100, transcriptDir: transcripts });
+  const { results, summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 100, transcriptDir: transcripts });
 
   expect([...summary.errors.keys()]).toEqual([]);
   expect(summary.failed).toBe(0);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFunctions } from '../src/dev/functions-server.js';
 import { newSealedKeyPair } from '../src/keys/keys.js';
 import { SENTINEL, signedPost } from './helpers/functions.js';
-import { dataRows, newSheet, newSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
+import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
 
 let backends: Backends;
 let sheetId: string;
@@ -20,7 +20,7 @@ async function started(env: Record<string, string>): Promise<RunningFunctions> {
 }
 
 function answer(extra: Record<string, string> = {}): Record<string, string> {
-  return { execution_sid: newSid(), ...seal({ name: `Amina ${SENTINEL}`, phone: `+254700${SENTINEL}` }), age: '34', comment: `fine ${SENTINEL}`, ...extra };
+  return { execution_sid: newExecutionSid(), ...seal({ name: `Amina ${SENTINEL}`, phone: `+254700${SENTINEL}` }), age: '34', comment: `fine ${SENTINEL}`, ...extra };
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import type { RunningFunctions } from '../src/dev/functions-server.js';
 import { syncQueue } from '../src/queue/sync-queue.js';
 import { runCli } from './helpers/cli.js';
 import { ACCOUNT_SID, AUTH_TOKEN, SENTINEL } from './helpers/functions.js';
-import { dataRows, newSheet, newSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
+import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
 
 let backends: Backends;
 const servers: RunningFunctions[] = [];
@@ -19,7 +19,7 @@ async function started(env: Record<string, string>): Promise<RunningFunctions> {
 }
 
 function answer(): Record<string, string> {
-  return { execution_sid: newSid(), ...seal({ name: `Amina ${SENTINEL}`, phone: `+254700${SENTINEL}` }), age: '34', comment: `ok ${SENTINEL}` };
+  return { execution_sid: newExecutionSid(), ...seal({ name: `Amina ${SENTINEL}`, phone: `+254700${SENTINEL}` }), age: '34', comment: `ok ${SENTINEL}` };
 }
 
 /** Runs the built `sealed-survey flush` with the Functions' variables in its environment. */

@@ -11,8 +11,6 @@ import { TerminalChat } from '../flow/terminal-chat.js';
 import { formatSummary, simulate, type Job } from '../flow/simulate.js';
 import { EXIT_USAGE, UserError } from './common.js';
 
-export const FLOW_ADDRESS = 'whatsapp:+14155238886';
-
 interface SimulateOptions {
   answers?: string;
   respondents?: string;
@@ -116,7 +114,7 @@ Examples:
           functionsUrl = stack.functions.url;
           authToken = stack.authToken;
         }
-        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, flowAddress: FLOW_ADDRESS, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript });
+        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript });
         process.stdout.write(`\n${formatSummary(summary)}\n`);
         if (stack) process.stdout.write(`rows in the local sheet: ${stack.sheets.rows(stack.spreadsheetId, stack.tab).length - 1}\n`);
         if (summary.failed > 0) process.exitCode = 1;

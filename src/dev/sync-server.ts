@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PENDING_MAP } from '../queue/sync-queue.js';
+import { MAX_ITEM_BYTES, PENDING_MAP } from '../queue/sync-queue.js';
 
-const MAX_ITEM_BYTES = 16 * 1024;
 const MAX_BODY_BYTES = 64 * 1024;
 
 export interface SyncServerOptions {

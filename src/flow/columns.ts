@@ -1,21 +1,12 @@
 // What a flow's Run Function widgets say about the sheet: which fields the
 // encrypt widget seals (the PII columns) and which columns publish writes.
 
-import { keyValues, type FlowDefinition, type Widget } from './definition.js';
+import { keyValues, urlPath, type FlowDefinition, type Widget } from './definition.js';
 import { isEncryptWidget, liquidReferences } from './lint.js';
-
-const urlPath = (w: Widget): string => {
-  const url = typeof w.properties.url === 'string' ? w.properties.url : '';
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
-};
 
 /** The Run Function widget calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
 export function functionWidget(flow: FlowDefinition, name: 'encrypt' | 'publish'): Widget | undefined {
-  const matches = name === 'encrypt' ? isEncryptWidget : (w: Widget) => w.type === 'run-function' && (urlPath(w).endsWith('/publish') || w.name === 'publish');
+  const matches = name === 'encrypt' ? isEncryptWidget : (w: Widget) => w.type === 'run-function' && (urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish') || w.name === 'publish');
   return flow.states.find(matches);
 }
 

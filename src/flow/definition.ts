@@ -85,6 +85,15 @@ export function nextOf(widget: Widget, event: string): string | undefined {
   return widget.transitions.find((t) => t.event === event)?.next || undefined;
 }
 
+/** The path of a Run Function or HTTP URL (a deployed Function is found locally by it). */
+export function urlPath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.startsWith('/') ? url : `/${url}`;
+  }
+}
+
 /** A key/value list as Studio writes it (Run Function parameters, Set Variables, HTTP parameters). */
 export function keyValues(value: unknown): Array<{ key: string; value: string }> {
   if (!Array.isArray(value)) return [];

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { prng } from '../dev/prng.js';
 import { conditionHolds } from './conditions.js';
 import { FlowError, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
-import { DELIVERY_FAILURE, TIMEOUT, type Chat, type Trigger } from './runner.js';
+import { TIMEOUT, type Chat, type Trigger } from './runner.js';
 
 export interface TranscriptLine {
   readonly from: 'flow' | 'respondent';
@@ -142,4 +142,3 @@ export class GeneratedChat extends RecordingChat {
   }
 }
 
-export { DELIVERY_FAILURE, TIMEOUT };

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Liquid } from 'liquidjs';
 import { signForm } from '../twilio/signature.js';
 import { allHold } from './conditions.js';
-import { FlowError, keyValues, nextOf, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
+import { FlowError, keyValues, nextOf, urlPath, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
 
 /** Replies that stand for what a respondent does other than typing. */
 export const TIMEOUT = '<timeout>';
@@ -59,14 +59,6 @@ const liquid = new Liquid({ cache: true });
 export const SUPPORTED_WIDGETS = ['trigger', 'send-message', 'send-and-wait-for-reply', 'split-based-on', 'set-variables', 'run-function', 'make-http-request'] as const;
 
 export const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
-
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url.startsWith('/') ? url : `/${url}`;
-  }
-}
 
 /** The JSON answer of a Run Function or HTTP request widget, as Studio exposes it. */
 async function widgetResponse(res: Response): Promise<Record<string, unknown>> {
@@ -131,7 +123,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
   async function callFunction(w: Widget): Promise<string> {
     const url = typeof w.properties.url === 'string' ? w.properties.url : '';
     if (!url) throw new FlowError(`${w.name}: the Run Function widget has no url`);
-    const path = pathOf(url);
+    const path = urlPath(url);
     const target = `${options.functionsUrl.replace(/\/+$/, '')}${path}`;
     const params: Record<string, string> = {};
     for (const { key, value } of keyValues(w.properties.parameters)) params[key] = render(value, `${w.name} → parameters.${key}`);

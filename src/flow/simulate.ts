@@ -15,12 +15,15 @@ export interface SimulationOptions {
   readonly flow: FlowDefinition;
   readonly functionsUrl: string;
   readonly authToken: string;
-  readonly flowAddress: string;
+  /** The flow's own sender; Twilio's WhatsApp sandbox number by default. */
+  readonly flowAddress?: string;
   readonly concurrency: number;
   /** Where to write one transcript per execution (the respondent's own chat: keep it private). */
   readonly transcriptDir?: string | undefined;
   readonly onResult?: (result: ExecutionResult, job: Job) => void;
 }
+
+export const DEFAULT_FLOW_ADDRESS = 'whatsapp:+14155238886';
 
 export interface Summary {
   readonly executions: number;
@@ -53,7 +56,7 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++] as Job;
-      const result = await runExecution({ flow: options.flow, functionsUrl: options.functionsUrl, authToken: options.authToken, flowAddress: options.flowAddress, trigger: job.trigger, chat: job.chat });
+      const result = await runExecution({ flow: options.flow, functionsUrl: options.functionsUrl, authToken: options.authToken, flowAddress: options.flowAddress ?? DEFAULT_FLOW_ADDRESS, trigger: job.trigger, chat: job.chat });
       results.push(result);
       if (options.transcriptDir) writeTranscript(options.transcriptDir, result, job);
       options.onResult?.(result, job);

@@ -61,12 +61,6 @@ function sheetKey(table: SheetTable): string {
   return `${table.target.spreadsheetId}\u0000${table.target.tab ?? ''}`;
 }
 
-/** Forgets cached headers and stored SIDs (tests; a changed sheet). */
-export function resetPublishState(): void {
-  headers.clear();
-  seen.clear();
-}
-
 function rejected(status: number, config: PublishConfig): Problem {
   if (status === 401 || status === 403) {
     return { status: 502, code: 'SHEET_ACCESS_DENIED', message: `Google refused access to the sheet: share it with the service account ${config.account.client_email} as Editor` };

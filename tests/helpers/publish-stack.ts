@@ -3,7 +3,6 @@
 // stand-in behind Prism (so every Sync request is checked against Twilio's
 // OpenAPI spec), and twilio-run serving the built Functions.
 
-import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { sheets_v4 } from '@googleapis/sheets';
 import type { RunningFunctions } from '../../src/dev/functions-server.js';
@@ -11,13 +10,15 @@ import { startSheetsServer, testServiceAccount, type FaultOptions, type RunningS
 import { startSyncServer, type RunningSyncServer } from '../../src/dev/sync-server.js';
 import { sealResponse } from '../../src/envelope/index.js';
 import { formatPublicKey, newSealedKeyPair, recipientOf, type SealedKeyPair } from '../../src/keys/keys.js';
+import { newSid } from '../../src/flow/runner.js';
 import { sheetsClient } from '../../src/sheets/client.js';
 import { ACCOUNT_SID, AUTH_TOKEN, signedPost, startTestFunctions } from './functions.js';
 import { isUndeclaredErrorStatus, startPrismProxy, SYNC_SPEC, type PrismViolation, type RunningPrism } from './prism.js';
 
 export const HEADER = ['received_at', 'execution_sid', 'respondent_id', 'name', 'phone', 'age', 'comment'];
 
-export const newSid = (prefix = 'FN') => `${prefix}${randomBytes(16).toString('hex')}`;
+/** A fresh execution SID. */
+export const newExecutionSid = () => newSid('FN');
 
 /** A sealed-mode survey key pair shared by the stacks of one test file. */
 export const surveyKey: SealedKeyPair = newSealedKeyPair();
