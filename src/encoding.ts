@@ -51,9 +51,10 @@ export function fromB64(text: string): Buffer | undefined {
   return Buffer.from(text, 'base64');
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the answer (values are kept exactly as received).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** UTF-8 decoding that fails on malformed input instead of inserting U+FFFD. */
+/** UTF-8 decoding that fails on malformed input instead of inserting U+FFFD, and keeps a leading U+FEFF. */
 export function utf8Strict(bytes: Uint8Array): string | undefined {
   try {
     return decoder.decode(bytes);

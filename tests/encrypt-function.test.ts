@@ -60,6 +60,24 @@ describe('encrypt Function (sealed mode)', () => {
     expect(Object.keys(res.body).sort()).toEqual([...Object.keys(answers), 'respondent_id'].sort());
   });
 
+  it('binds every token to the execution_sid it is given ({{flow.sid}}), which is not sealed itself', async () => {
+    const executionSid = `FN${'0123456789abcdef'.repeat(2)}`;
+    const res = await signedPost(sealed, '/encrypt', { execution_sid: executionSid, ...answers });
+    expect(res.status).toBe(200);
+    expect(res.body.execution_sid).toBeUndefined();
+    const opener = new Opener(keyringOf(sealedKey));
+    for (const name of Object.keys(answers)) expect(res.body[name]).toMatch(new RegExp(`^ss1\\.pkx\\.${sealedKey.kid}\\.${name}\\.${executionSid}\\.`));
+    const cells = Object.keys(answers).map((column) => ({ column, token: res.body[column] as string }));
+    expect(opener.openResponse(cells, { executionSid }).map((r) => r.ok && r.value)).toEqual(Object.values(answers));
+    expect(opener.openResponse(cells, { executionSid: `FN${'f'.repeat(32)}` }).every((r) => !r.ok && r.error.code === 'EXECUTION_MISMATCH')).toBe(true);
+    for (const bad of ['', `${SENTINEL}`, 'FN123']) {
+      const refused = await signedPost(sealed, '/encrypt', { execution_sid: bad, full_name: SENTINEL });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('BAD_EXECUTION_SID');
+      expect(refused.text).not.toContain(SENTINEL);
+    }
+  });
+
   it('gives the same respondent_id for the same address however it is written', async () => {
     const a = await signedPost(sealed, '/encrypt', { respondent: 'whatsapp:+254 700-123 456' });
     const b = await signedPost(sealed, '/encrypt', { respondent: '+254700123456' });

@@ -38,8 +38,8 @@ describe('known-answer vectors (tests/vectors/envelope.json)', () => {
   it('sealed: sealing with the recorded randomness reproduces every token, and opening returns every plaintext', () => {
     const opener = new Opener(keyringOf(sealedKey));
     for (const r of vectors.sealed.responses) {
-      expect(Object.fromEntries(sealResponse(r.fields, recipientOf(sealedKey), replay([], r.ikmE)))).toEqual(r.tokens);
-      for (const [name, value] of r.fields) expect(opener.openToken(r.tokens[name])).toMatchObject({ field: name, value });
+      expect(Object.fromEntries(sealResponse(r.fields, recipientOf(sealedKey), replay([], r.ikmE), r.execution))).toEqual(r.tokens);
+      for (const [name, value] of r.fields) expect(opener.openToken(r.tokens[name])).toMatchObject({ field: name, value, execution: r.execution });
     }
   });
 
@@ -47,9 +47,20 @@ describe('known-answer vectors (tests/vectors/envelope.json)', () => {
     expect(sharedKey.kid).toBe(vectors.shared.kid);
     const opener = new Opener(keyringOf(sharedKey));
     for (const r of vectors.shared.responses) {
-      expect(Object.fromEntries(sealResponse(r.fields, sharedKey, replay(r.random_bytes)))).toEqual(r.tokens);
-      for (const [name, value] of r.fields) expect(opener.openToken(r.tokens[name])).toMatchObject({ field: name, value });
+      expect(Object.fromEntries(sealResponse(r.fields, sharedKey, replay(r.random_bytes), r.execution))).toEqual(r.tokens);
+      for (const [name, value] of r.fields) expect(opener.openToken(r.tokens[name])).toMatchObject({ field: name, value, execution: r.execution });
     }
+  });
+
+  it('holds execution-bound responses (pkx/skx) whose answers keep a leading U+FEFF', () => {
+    for (const mode of ['sealed', 'shared'] as const) {
+      const bound = vectors[mode].responses.filter((r: { execution?: string }) => r.execution);
+      expect(bound.length).toBeGreaterThan(0);
+      for (const r of bound) for (const t of Object.values(r.tokens) as string[]) expect(t.split('.')[4]).toBe(r.execution);
+    }
+    const opener = new Opener(keyringOf(sealedKey));
+    const bomResponse = vectors.sealed.responses.find((r: { execution?: string }) => r.execution);
+    expect(opener.openToken(bomResponse.tokens.respondent).value.codePointAt(0)).toBe(0xfeff);
   });
 
   it('legacy: cells made by crypto-js as twilio_encrypt_fields.js did decrypt with their passphrase', () => {
@@ -67,11 +78,13 @@ describe('docs/FORMAT.md is enough for an independent decryptor', () => {
   it('opens the sealed vectors (responses in sequence order, one HPKE context each)', async () => {
     const sk = await suite.kem.importKey('raw', ab(Buffer.from(vectors.sealed.private_key_hex, 'hex')), false);
     for (const r of vectors.sealed.responses) {
-      const tokens = (Object.values(r.tokens) as string[]).map((t) => t.split('.')).sort((a, b) => Number(a[5]) - Number(b[5]));
-      const ctx = await suite.createRecipientContext({ recipientKey: sk, enc: ab(b64u(tokens[0]![4]!)), info: ab(Buffer.from('sealed-survey ss1')) });
+      // pk: ss1.pk.kid.field.enc.seq.ct; pkx: ss1.pkx.kid.field.exec.enc.seq.ct — enc, seq, ct are the last three.
+      const tokens = (Object.values(r.tokens) as string[]).map((t) => t.split('.')).sort((a, b) => Number(a.at(-2)) - Number(b.at(-2)));
+      const ctx = await suite.createRecipientContext({ recipientKey: sk, enc: ab(b64u(tokens[0]!.at(-3)!)), info: ab(Buffer.from('sealed-survey ss1')) });
       for (const parts of tokens) {
-        const aad = Buffer.from(parts.slice(0, 6).join('.') + '.', 'ascii');
-        const pt = Buffer.from(await ctx.open(ab(b64u(parts[6]!)), ab(aad))).toString('utf8');
+        expect(parts[1] === 'pkx' ? parts[4] : undefined).toBe(r.execution);
+        const aad = Buffer.from(parts.slice(0, -1).join('.') + '.', 'ascii');
+        const pt = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await ctx.open(ab(b64u(parts.at(-1)!)), ab(aad)));
         expect(pt).toBe(r.fields.find((f: string[]) => f[0] === parts[3])[1]);
       }
     }
@@ -82,9 +95,10 @@ describe('docs/FORMAT.md is enough for an independent decryptor', () => {
     for (const r of vectors.shared.responses) {
       for (const [name, value] of r.fields) {
         const parts = (r.tokens[name] as string).split('.');
-        const aad = Buffer.from(parts.slice(0, 6).join('.') + '.', 'ascii');
-        const pt = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: b64u(parts[5]!), additionalData: aad }, key, b64u(parts[6]!));
-        expect(Buffer.from(pt).toString('utf8')).toBe(value);
+        expect(parts[1] === 'skx' ? parts[4] : undefined).toBe(r.execution);
+        const aad = Buffer.from(parts.slice(0, -1).join('.') + '.', 'ascii');
+        const pt = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: b64u(parts.at(-2)!), additionalData: aad }, key, b64u(parts.at(-1)!));
+        expect(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(pt)).toBe(value);
       }
     }
   });
@@ -123,8 +137,8 @@ describe.each([
     expect(() => sealResponse([['has.dot', '1']], recipient)).toThrow(SealInputError);
   });
 
-  it('rejects every single-byte change of a token', () => {
-    const token = sealResponse([['phone', '+254 700 123 456']], recipient).get('phone') as string;
+  it.each([['unbound', undefined], ['execution-bound', 'FN' + 'c'.repeat(32)]])('rejects every single-byte change of a token (%s)', (_kind, execution) => {
+    const token = sealResponse([['phone', '+254 700 123 456']], recipient, undefined, execution).get('phone') as string;
     const opener = new Opener(ring);
     const bytes = Buffer.from(token, 'latin1');
     let tried = 0;
@@ -181,6 +195,28 @@ describe.each([
     expect(moved.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['Ann', 'RESPONSE_MISMATCH', 'A1']);
     const bad = moved[1];
     expect(bad?.ok === false && bad.error.message).toMatch(/column "phone".*"name", "id"/);
+  });
+
+  it('binds a response to its execution: a whole response moved to another row is refused, and the execution cannot be edited', () => {
+    const a = 'FN' + 'a'.repeat(32);
+    const b = 'FN' + 'b'.repeat(32);
+    const rowA = sealResponse([['name', 'Ann'], ['phone', '111']], recipient, undefined, a);
+    const opener = new Opener(ring);
+    const cells = [...rowA].map(([column, token]) => ({ column, token }));
+    for (const { token } of cells) expect(token).toMatch(new RegExp(`^ss1\\.${recipient.mode === 'sealed' ? 'pkx' : 'skx'}\\.[0-9a-f]{8}\\.[a-z]+\\.${a}\\.`));
+    expect(opener.openResponse(cells, { executionSid: a }).map((r) => (r.ok ? r.value : r.error.code))).toEqual(['Ann', '111']);
+    expect(opener.openResponse(cells, { executionSid: a }).every((r) => r.ok && r.execution === a)).toBe(true);
+    // The whole sealed part pasted into execution b's row: every cell is refused, by column.
+    const moved = opener.openResponse(cells, { executionSid: b });
+    expect(moved.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['EXECUTION_MISMATCH', 'EXECUTION_MISMATCH']);
+    expect(moved[0]?.ok === false && moved[0].error.message).toContain(a);
+    // Rewriting the execution inside the token breaks authentication.
+    const forged = (rowA.get('name') as string).replace(a, b);
+    expect(codeOf(() => opener.openToken(forged))).toBe('AUTH_FAILED');
+    // Unbound tokens (older flows) still open, with no execution to check.
+    const old = sealResponse([['name', 'Old']], recipient);
+    expect(opener.openResponse([{ column: 'name', token: old.get('name') as string }], { executionSid: b })).toMatchObject([{ ok: true, value: 'Old', execution: undefined }]);
+    expect(() => sealResponse([['name', 'x']], recipient, undefined, 'has.dot')).toThrow(SealInputError);
   });
 });
 

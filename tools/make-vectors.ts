@@ -12,19 +12,25 @@ import { formatPublicKey, formatSharedKey, keyId, parseSharedKey, recipientOf, p
 
 const sha = (label: string) => createHash('sha256').update(label).digest();
 
-const responses: Array<Array<[string, string]>> = [
-  [
+// The third response is bound to its execution (pkx/skx tokens); its first answer starts with U+FEFF, which must survive.
+const responses: Array<{ fields: Array<[string, string]>; execution?: string }> = [
+  { fields: [
     ['respondent', 'whatsapp:+254700123456'],
     ['full_name', 'María José Ñúñez'],
     ['national_id', '12 345 678'],
     ['notes', 'مرحبا بالعالم, "quoted", and a comma'],
     ['empty', ''],
     ['emoji', '👩🏽‍🌾 Kisumu 🌽'],
-  ],
-  [
+  ] },
+  { fields: [
     ['full_name', 'line one\nline two\r\nNUL:\u0000end'],
     ['formula', '=HYPERLINK("https://example.invalid","x")'],
-  ],
+  ] },
+  { execution: 'FN0123456789abcdef0123456789abcdef', fields: [
+    ['respondent', '\uFEFFwhatsapp:+254700123456'],
+    ['full_name', 'Achieng Otieno'],
+    ['national_id', ''],
+  ] },
 ];
 
 function fixedRandom(seed: string): SealRandomness & { drawn: string[] } {
@@ -50,15 +56,15 @@ const pem = recipientPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).to
 const sealedKey = parsePrivateKeyPem(pem);
 const sharedKey = parseSharedKey(formatSharedKey(sha('sealed-survey vector shared key')));
 
-const sealed = responses.map((fields, i) => {
+const sealed = responses.map(({ fields, execution }, i) => {
   const random = fixedRandom(`sealed ${i}`);
-  const tokens = Object.fromEntries(sealResponse(fields, recipientOf(sealedKey), random));
-  return { ikmE: random.drawn[0], fields, tokens };
+  const tokens = Object.fromEntries(sealResponse(fields, recipientOf(sealedKey), random, execution));
+  return { ikmE: random.drawn[0], ...(execution ? { execution } : {}), fields, tokens };
 });
-const shared = responses.map((fields, i) => {
+const shared = responses.map(({ fields, execution }, i) => {
   const random = fixedRandom(`shared ${i}`);
-  const tokens = Object.fromEntries(sealResponse(fields, sharedKey, random));
-  return { random_bytes: random.drawn, fields, tokens };
+  const tokens = Object.fromEntries(sealResponse(fields, sharedKey, random, execution));
+  return { random_bytes: random.drawn, ...(execution ? { execution } : {}), fields, tokens };
 });
 
 function legacyEncrypt(plaintext: string, passphrase: string, ivHex: string): string {

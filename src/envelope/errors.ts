@@ -9,6 +9,8 @@ export type EnvelopeErrorCode =
   | 'AUTH_FAILED' // wrong key or altered cell
   | 'FIELD_MISMATCH' // the cell was sealed for another field: moved or swapped between columns
   | 'RESPONSE_MISMATCH' // the cell comes from another response than the rest of its row
+  | 'EXECUTION_MISMATCH' // the cell is bound to another execution than its row's execution_sid
+  | 'DUPLICATE_RESPONSE' // the same response appears in more than one row
   | 'LEGACY_FAILED'; // a legacy CryptoJS cell did not decrypt
 
 export class EnvelopeError extends Error {

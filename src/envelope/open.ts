@@ -15,6 +15,8 @@ export interface OpenedCell {
   readonly mode: 'sealed' | 'shared';
   /** Same for every cell sealed by one encrypt call. */
   readonly binding: string;
+  /** The execution the cell is bound to (pkx/skx tokens); undefined for pk/sk tokens. */
+  readonly execution: string | undefined;
 }
 
 export type CellResult = ({ readonly ok: true } & OpenedCell) | { readonly ok: false; readonly error: EnvelopeError };
@@ -48,17 +50,19 @@ export class Opener {
     const plaintext = parsed.mode === 'sealed' ? this.openSealed(parsed) : this.openShared(parsed);
     const value = utf8Strict(plaintext);
     if (value === undefined) throw new EnvelopeError('MALFORMED', 'the decrypted value is not UTF-8 text');
-    return { field: parsed.field, value, kid: parsed.kid, mode: parsed.mode, binding: parsed.binding };
+    return { field: parsed.field, value, kid: parsed.kid, mode: parsed.mode, binding: parsed.binding, execution: parsed.execution };
   }
 
   /**
    * Opens the sealed cells of one sheet row. Besides authenticating each cell,
-   * it checks that each was sealed for the column it sits in and that all come
-   * from the same response; a moved or swapped cell is reported, never decrypted
-   * as the wrong answer.
+   * it checks that each was sealed for the column it sits in, that all come
+   * from the same response and, given the row's execution_sid, that bound cells
+   * belong to that execution; a moved or swapped cell is reported, never
+   * decrypted as the wrong answer.
    */
-  openResponse(cells: readonly ResponseCell[], options: { checkFieldNames?: boolean } = {}): CellResult[] {
+  openResponse(cells: readonly ResponseCell[], options: { checkFieldNames?: boolean; executionSid?: string | undefined } = {}): CellResult[] {
     const checkFieldNames = options.checkFieldNames ?? true;
+    const { executionSid } = options;
     const results: CellResult[] = cells.map(({ column, token }) => {
       try {
         const opened = this.openToken(token);
@@ -66,6 +70,12 @@ export class Opener {
           return {
             ok: false,
             error: new EnvelopeError('FIELD_MISMATCH', `the cell was sealed for field "${opened.field}" but sits in column "${column}" (moved or swapped between columns)`),
+          };
+        }
+        if (executionSid !== undefined && opened.execution !== undefined && opened.execution !== executionSid) {
+          return {
+            ok: false,
+            error: new EnvelopeError('EXECUTION_MISMATCH', `the cell in column "${column}" belongs to execution ${opened.execution}, not to this row's execution_sid (the response was moved or copied between rows)`),
           };
         }
         return { ok: true, ...opened };

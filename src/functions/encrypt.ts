@@ -1,14 +1,17 @@
 // The encrypt Function's core: seal every parameter of one Studio Run Function
 // call into ss1 tokens, plus an optional respondent_id pseudonym.
 
-import { FIELD_NAME, MAX_FIELDS, MAX_VALUE_BYTES, sealResponse } from '../envelope/index.js';
+import { FIELD_NAME, MAX_FIELDS, MAX_VALUE_BYTES, sealResponse, systemRandomness } from '../envelope/index.js';
 import { fromB64 } from '../encoding.js';
 import { KeyError, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { respondentId } from '../pseudonym.js';
+import { isSid } from '../twilio/sid.js';
 import { errorResult, type Env, type HttpResult, type Params } from './runtime.js';
 
 export const RESPONDENT_PARAM = 'respondent';
 export const RESPONDENT_ID = 'respondent_id';
+/** Not sealed: the Studio execution ({{flow.sid}}) every token is bound to. */
+export const EXECUTION_SID = 'execution_sid';
 
 interface EncryptConfig {
   readonly recipient: Recipient;
@@ -55,7 +58,7 @@ export function loadEncryptConfig(env: Env): EncryptConfig | HttpResult {
 
 /** Validates untrusted parameters; error messages name parameters, never values. */
 export function validateFields(params: Params): Array<[string, string]> | HttpResult {
-  const entries = Object.entries(params);
+  const entries = Object.entries(params).filter(([name]) => name !== EXECUTION_SID);
   if (entries.length === 0) {
     return errorResult(400, 'NO_FIELDS', 'no parameters were sent: add the answers to seal as parameters of the Run Function widget');
   }
@@ -81,12 +84,24 @@ export function validateFields(params: Params): Array<[string, string]> | HttpRe
   return fields;
 }
 
+/** The execution to bind the tokens to; undefined when the flow does not pass one (older flows: unbound tokens). */
+function readExecution(params: Params): string | undefined | HttpResult {
+  const value = params[EXECUTION_SID];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !isSid(value)) {
+    return errorResult(400, 'BAD_EXECUTION_SID', `${EXECUTION_SID} is not a Twilio SID: set it to {{flow.sid}} (it binds the sealed answers to their row)`);
+  }
+  return value;
+}
+
 export function encryptCore(env: Env, params: Params): HttpResult {
   const config = loadEncryptConfig(env);
   if ('status' in config) return config;
+  const execution = readExecution(params);
+  if (typeof execution === 'object') return execution;
   const fields = validateFields(params);
   if (!Array.isArray(fields)) return fields;
-  const body: Record<string, string> = Object.fromEntries(sealResponse(fields, config.recipient));
+  const body: Record<string, string> = Object.fromEntries(sealResponse(fields, config.recipient, systemRandomness, execution));
   const respondent = params[RESPONDENT_PARAM];
   if (config.pseudonymKey && typeof respondent === 'string' && respondent.trim() !== '') {
     body[RESPONDENT_ID] = respondentId(config.pseudonymKey, respondent);

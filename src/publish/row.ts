@@ -2,14 +2,13 @@
 // PII guard, and the mapping of fields onto the sheet's header.
 
 import { EnvelopeError, FIELD_NAME, identifierFor, parseToken } from '../envelope/index.js';
+import { isSid } from '../twilio/sid.js';
 import type { PiiGuard } from './config.js';
 
 export const EXECUTION_SID = 'execution_sid';
 export const RECEIVED_AT = 'received_at';
 export const RESPONDENT_ID = 'respondent_id';
 
-/** Twilio SIDs: two capitals and 32 hex digits (Studio executions are FN…). */
-const SID = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
 const MAX_PARAMS = 200;
 /** Google Sheets refuses cells over 50,000 characters. */
 export const MAX_CELL_CHARS = 50_000;
@@ -73,7 +72,7 @@ export function readResponse(params: Readonly<Record<string, unknown>>, pii: Pii
   if (executionSid === undefined || executionSid === '') {
     return { status: 400, code: 'EXECUTION_SID_REQUIRED', message: `add the parameter ${EXECUTION_SID} = {{flow.sid}} to the Run Function widget: it is how publish keeps one row per response` };
   }
-  if (!SID.test(executionSid)) return { status: 400, code: 'BAD_EXECUTION_SID', message: `${EXECUTION_SID} is not a Twilio SID: set it to {{flow.sid}}` };
+  if (!isSid(executionSid)) return { status: 400, code: 'BAD_EXECUTION_SID', message: `${EXECUTION_SID} is not a Twilio SID: set it to {{flow.sid}}` };
   const problem = checkPii(columns, pii);
   if (problem) return problem;
   return { executionSid, columns };
