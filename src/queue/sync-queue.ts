@@ -3,8 +3,10 @@
 // execution, until `flush` drains them. Errors name the operation, the status
 // and the fix, never a row's columns.
 
-import type TwilioSdk from 'twilio';
 import { z } from 'zod';
+import { PATH_SEGMENT, QueueError, syncService, twilioFailure, type SyncServiceOptions } from './sync-client.js';
+
+export { QueueError, type QueueErrorCode } from './sync-client.js';
 
 export const PENDING_MAP = 'sealed-survey-pending';
 
@@ -19,29 +21,9 @@ export interface PendingRow {
   readonly queuedAt: string;
 }
 
-export type QueueErrorCode = 'TOO_LARGE' | 'AUTH' | 'UNREACHABLE' | 'SERVICE_NOT_FOUND' | 'REJECTED';
-
-export class QueueError extends Error {
-  override readonly name = 'QueueError';
-  constructor(
-    message: string,
-    readonly code: QueueErrorCode,
-  ) {
-    super(message);
-  }
-}
-
-export interface SyncQueueOptions {
-  readonly accountSid: string;
-  readonly authToken: string;
-  /** Sync service SID; 'default' (the account's default service) when unset. */
-  readonly serviceSid?: string;
+export interface SyncQueueOptions extends SyncServiceOptions {
   /** Unique name of the Map; PENDING_MAP when unset. */
   readonly mapName?: string;
-  /** Root URL of the Sync API, e.g. a local stand-in or Prism; https://sync.twilio.com when unset. */
-  readonly apiUrl?: string;
-  /** Per-request timeout; twilio-node's default (30 s) when unset. */
-  readonly timeoutMs?: number;
 }
 
 export interface PendingQueue {
@@ -59,93 +41,14 @@ const StoredSchema = z.object({
   queuedAt: z.iso.datetime({ offset: true }),
 });
 
-// twilio-node puts keys and names into URL paths unencoded; execution SIDs (FN…) are plain.
-const PATH_SEGMENT = /^[A-Za-z0-9_.-]{1,320}$/;
-
-type Client = TwilioSdk.Twilio;
-
-interface TwilioFailure {
-  readonly status: number;
-  readonly code: number | undefined;
-}
-
-function twilioFailure(error: unknown): TwilioFailure | undefined {
-  if (!(error instanceof Error) || (error as { isAxiosError?: unknown }).isAxiosError === true) return undefined;
-  const { status, code } = error as { status?: unknown; code?: unknown };
-  return typeof status === 'number' ? { status, code: typeof code === 'number' ? code : undefined } : undefined;
-}
-
 export function syncQueue(options: SyncQueueOptions): PendingQueue {
-  const serviceSid = options.serviceSid ?? 'default';
   const mapName = options.mapName ?? PENDING_MAP;
-  if (!/^AC[0-9a-fA-F]{32}$/.test(options.accountSid)) throw new Error('accountSid is not an Account SID (AC followed by 32 hex digits): check ACCOUNT_SID');
-  if (!options.authToken) throw new Error('authToken is empty: check AUTH_TOKEN');
-  if (!PATH_SEGMENT.test(serviceSid)) throw new Error('serviceSid must be a Sync service SID (IS…) or "default": check SYNC_SERVICE_SID');
+  const sync = syncService(options);
   if (!PATH_SEGMENT.test(mapName)) throw new Error('mapName may hold only letters, digits, ".", "_" and "-"');
-  const apiRoot = options.apiUrl?.replace(/\/+$/, '');
-  const where = apiRoot ? `Twilio Sync at ${new URL(apiRoot).origin}` : 'Twilio Sync';
 
-  let loading: Promise<Client> | undefined;
-  const client = (): Promise<Client> =>
-    (loading ??= (async () => {
-      // Loaded on first use: a Function that never queues does not pay for twilio-node.
-      const { default: twilio } = await import('twilio');
-      const c = twilio(options.accountSid, options.authToken, {
-        autoRetry: false,
-        ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-        // TWILIO_REGION/TWILIO_EDGE would rewrite the host of an explicit API URL.
-        ...(apiRoot ? { region: '', edge: '' } : {}),
-      });
-      if (apiRoot) c.sync.baseUrl = apiRoot;
-      return c;
-    })().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    }));
-
-  const items = async () => (await client()).sync.v1.services(serviceSid).syncMaps(mapName).syncMapItems;
-
-  function queueError(doing: string, error: unknown): QueueError {
-    if (error instanceof QueueError) return error;
-    const failure = twilioFailure(error);
-    if (failure) {
-      const { status, code } = failure;
-      const twilioCode = code === undefined ? '' : `, Twilio error ${code}`;
-      if (status === 401 || code === 20003) {
-        return new QueueError(`${doing}: ${where} refused the credentials (HTTP ${status}${twilioCode}): check ACCOUNT_SID/AUTH_TOKEN`, 'AUTH');
-      }
-      if (status === 429 || status >= 500) {
-        return new QueueError(`${doing}: ${where} is unavailable (HTTP ${status}${twilioCode}); try again later`, 'UNREACHABLE');
-      }
-      // Twilio's own message is left out: it may quote what was sent.
-      const info = code === undefined ? '' : ` (see https://www.twilio.com/docs/errors/${code})`;
-      return new QueueError(`${doing}: ${where} rejected the request (HTTP ${status}${twilioCode})${info}`, 'REJECTED');
-    }
-    const network = (error as { code?: unknown } | null)?.code;
-    if (error instanceof Error && typeof network === 'string') {
-      const timedOut = network === 'ECONNABORTED' || network === 'ETIMEDOUT';
-      const detail = timedOut && options.timeoutMs !== undefined ? `no answer within ${options.timeoutMs} ms` : network;
-      const fix = apiRoot ? 'check the network and the Sync API URL override' : 'check the network';
-      return new QueueError(`${doing}: ${where} is unreachable (${detail}): ${fix}`, 'UNREACHABLE');
-    }
-    // The name only: an unexpected error's message could quote a response body.
-    return new QueueError(`${doing} failed unexpectedly (${error instanceof Error ? error.name : typeof error})`, 'REJECTED');
-  }
-
-  const serviceNotFound = (doing: string) =>
-    new QueueError(`${doing}: the Sync service "${serviceSid}" does not exist: create a Sync service or set SYNC_SERVICE_SID`, 'SERVICE_NOT_FOUND');
-
-  /** Creates the Map; one that already exists (another instance won the race) is fine. */
-  async function ensureMap(doing: string): Promise<void> {
-    try {
-      await (await client()).sync.v1.services(serviceSid).syncMaps.create({ uniqueName: mapName });
-    } catch (error) {
-      const failure = twilioFailure(error);
-      if (failure?.status === 409) return;
-      if (failure?.status === 404) throw serviceNotFound(doing);
-      throw queueError(doing, error);
-    }
-  }
+  const items = async () => (await sync.context()).syncMaps(mapName).syncMapItems;
+  const queueError = sync.error;
+  const ensureMap = (doing: string) => sync.ensure('map', mapName, doing);
 
   function parseItem(key: string, data: unknown): PendingRow {
     const parsed = StoredSchema.safeParse(data);
@@ -155,13 +58,6 @@ export function syncQueue(options: SyncQueueOptions): PendingQueue {
     }
     return { executionSid: key, columns: parsed.data.columns, queuedAt: parsed.data.queuedAt };
   }
-
-  /** Twilio's next-page URLs are absolute; keep them on the configured root (a proxy, a stand-in). */
-  const onApiRoot = (url: string): string => {
-    if (!apiRoot) return url;
-    const next = new URL(url);
-    return `${apiRoot}${next.pathname}${next.search}`;
-  };
 
   return {
     async put(row) {
@@ -223,7 +119,7 @@ export function syncQueue(options: SyncQueueOptions): PendingQueue {
       for (;;) {
         for (const item of page.instances) yield parseItem(item.key, item.data);
         if (!page.nextPageUrl) return;
-        page = await list.getPage(onApiRoot(page.nextPageUrl)).catch((error: unknown) => {
+        page = await list.getPage(sync.onApiRoot(page.nextPageUrl)).catch((error: unknown) => {
           throw queueError(doing, error);
         });
       }
