@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -218,6 +218,155 @@ describe('sheets-server with the real @googleapis/sheets client', () => {
   });
 });
 
+describe('sheets-server grid limits, as on Google', () => {
+  const grid = async (sheets: Sheets, id: string) =>
+    (await sheets.spreadsheets.get({ spreadsheetId: id, fields: 'sheets.properties' })).data.sheets?.map((s) => s.properties?.gridProperties);
+  const put = (sheets: Sheets, id: string, range: string, values: unknown[][]) =>
+    sheets.spreadsheets.values.update({ spreadsheetId: id, range, valueInputOption: 'RAW', requestBody: { values } }, NO_RETRY);
+  const invalidArgument = (message: string) => ({ status: 400, body: { error: { code: 400, status: 'INVALID_ARGUMENT', message } } });
+
+  it('spreadsheets.get answers the grid of each tab, and honours fields', async () => {
+    const { sheets } = await start();
+    const created = await sheets.spreadsheets.create({ requestBody: { sheets: [{ properties: { title: 'Responses' } }, { properties: { title: 'Small', gridProperties: { rowCount: 3, columnCount: 2 } } }] } });
+    const id = created.data.spreadsheetId as string;
+    await put(sheets, id, 'Responses!A1', [['name']]);
+
+    const props = await sheets.spreadsheets.get({ spreadsheetId: id, fields: 'sheets.properties' });
+    expect(props.data).toEqual({
+      sheets: [
+        { properties: { sheetId: 0, title: 'Responses', index: 0, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } } },
+        { properties: { sheetId: expect.any(Number), title: 'Small', index: 1, sheetType: 'GRID', gridProperties: { rowCount: 3, columnCount: 2 } } },
+      ],
+    });
+    const some = await sheets.spreadsheets.get({ spreadsheetId: id, fields: 'spreadsheetId,sheets(properties(title,gridProperties/rowCount))' });
+    expect(some.data).toEqual({ spreadsheetId: id, sheets: [{ properties: { title: 'Responses', gridProperties: { rowCount: 1000 } } }, { properties: { title: 'Small', gridProperties: { rowCount: 3 } } }] });
+    // With a field mask, includeGridData is ignored and the mask decides.
+    const data = await sheets.spreadsheets.get({ spreadsheetId: id, ranges: ['Responses!A1'], fields: 'sheets.data.rowData.values.formattedValue' });
+    expect(data.data).toEqual({ sheets: [{ data: [{ rowData: [{ values: [{ formattedValue: 'name' }] }] }] }] });
+    expect(await failure(sheets.spreadsheets.get({ spreadsheetId: id, fields: 'sheets(properties' }, NO_RETRY))).toMatchObject({ status: 400 });
+  });
+
+  it('values.update past the grid is a 400 in Google\'s words and writes nothing', async () => {
+    const { server, sheets } = await start();
+    const id = await createSheet(sheets);
+    expect(await failure(put(sheets, id, 'Responses!A1001', [['late']]))).toMatchObject(invalidArgument('Range (Responses!A1001) exceeds grid limits. Max rows: 1000, max columns: 26'));
+    expect(await failure(put(sheets, id, 'Responses!A999', [['a'], ['b'], ['c']]))).toMatchObject(invalidArgument('Range (Responses!A999:A1001) exceeds grid limits. Max rows: 1000, max columns: 26'));
+    expect(await failure(put(sheets, id, 'Responses!Y1', [['a', 'b', 'c']]))).toMatchObject(invalidArgument('Range (Responses!Y1:AA1) exceeds grid limits. Max rows: 1000, max columns: 26'));
+    expect(server.rows(id)).toEqual([]);
+    expect(server.stats().writes).toBe(1);
+    expect((await put(sheets, id, 'Responses!A1000', [['last row']])).data.updatedRange).toBe('Responses!A1000');
+    expect(server.rows(id)[999]).toEqual(['last row']);
+  });
+
+  it('values.batchUpdate writes every range in one request, or none of them', async () => {
+    const { server, sheets } = await start();
+    const id = await createSheet(sheets);
+    const batch = (data: Array<{ range: string; values: unknown[][] }>, api = sheets) =>
+      api.spreadsheets.values.batchUpdate({ spreadsheetId: id, requestBody: { valueInputOption: 'RAW', data } }, NO_RETRY);
+
+    const ok = await batch([
+      { range: 'Responses!A2', values: [['r2', '=not a formula']] },
+      { range: "'Responses'!A5:C5", values: [['r5', '', 'x']] },
+    ]);
+    expect(ok.data).toEqual({
+      spreadsheetId: id,
+      totalUpdatedRows: 2,
+      totalUpdatedColumns: 5,
+      totalUpdatedCells: 5,
+      totalUpdatedSheets: 1,
+      responses: [
+        { spreadsheetId: id, updatedRange: 'Responses!A2:B2', updatedRows: 1, updatedColumns: 2, updatedCells: 2 },
+        { spreadsheetId: id, updatedRange: 'Responses!A5:C5', updatedRows: 1, updatedColumns: 3, updatedCells: 3 },
+      ],
+    });
+    expect(server.rows(id)).toEqual([[], ['r2', '=not a formula'], [], [], ['r5', '', 'x']]);
+
+    const past = await failure(batch([{ range: 'Responses!A3', values: [['r3']] }, { range: 'Responses!A1001', values: [['r1001']] }]));
+    expect(past).toMatchObject(invalidArgument('Invalid data[1]: Range (Responses!A1001) exceeds grid limits. Max rows: 1000, max columns: 26'));
+    expect(await failure(batch([{ range: 'Nope!A1', values: [['x']] }]))).toMatchObject(invalidArgument('Invalid data[0]: Unable to parse range: Nope!A1'));
+    expect(await failure(sheets.spreadsheets.values.batchUpdate({ spreadsheetId: id, requestBody: { data: [{ range: 'Responses!A3', values: [['x']] }] } }, NO_RETRY))).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('valueInputOption') } },
+    });
+    expect(server.rows(id)).toEqual([[], ['r2', '=not a formula'], [], [], ['r5', '', 'x']]);
+
+    // One request is one write against the quota, however many ranges it holds.
+    server.setFaults({ rate: 0, kinds: [], writeQuotaPerMinute: 1 });
+    const other = await client(server);
+    await batch([{ range: 'Responses!A6', values: [['r6']] }, { range: 'Responses!A7', values: [['r7']] }, { range: 'Responses!A8', values: [['r8']] }], other);
+    expect(await failure(batch([{ range: 'Responses!A9', values: [['r9']] }], other))).toMatchObject({ status: 429 });
+    expect(server.rows(id).slice(5)).toEqual([['r6'], ['r7'], ['r8']]);
+    expect(server.stats()).toMatchObject({ writes: 3, faults: { quota: 1 } });
+  });
+
+  it('values.append grows the grid as Google does, so appending past it always works', async () => {
+    const { server, sheets } = await start();
+    const created = await sheets.spreadsheets.create({ requestBody: { sheets: [{ properties: { title: 'Responses', gridProperties: { rowCount: 2, columnCount: 2 } } }] } });
+    const id = created.data.spreadsheetId as string;
+    await put(sheets, id, 'Responses!A1', [['a', 'b'], ['c', 'd']]);
+    const appendRows = (insertDataOption: string, values: unknown[][]) =>
+      sheets.spreadsheets.values.append({ spreadsheetId: id, range: 'Responses!A1', valueInputOption: 'RAW', insertDataOption, requestBody: { values } }, NO_RETRY);
+
+    expect((await appendRows('OVERWRITE', [['e', 'f', 'g']])).data.updates?.updatedRange).toBe('Responses!A3:C3');
+    expect(await grid(sheets, id)).toEqual([{ rowCount: 3, columnCount: 3 }]);
+    expect((await appendRows('INSERT_ROWS', [['h'], ['i']])).data.updates?.updatedRange).toBe('Responses!A4:A5');
+    expect(await grid(sheets, id)).toEqual([{ rowCount: 5, columnCount: 3 }]);
+    expect(server.rows(id)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f', 'g'], ['h'], ['i']]);
+  });
+
+  it('spreadsheets.batchUpdate appendDimension grows the grid, all requests or none', async () => {
+    const { server, sheets } = await start();
+    const id = await createSheet(sheets);
+    const batch = (requests: object[]) => sheets.spreadsheets.batchUpdate({ spreadsheetId: id, requestBody: { requests } }, NO_RETRY);
+
+    const grown = await batch([{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 500 } }, { appendDimension: { sheetId: 0, dimension: 'COLUMNS', length: 4 } }]);
+    expect(grown.data).toEqual({ spreadsheetId: id, replies: [{}, {}] });
+    expect(await grid(sheets, id)).toEqual([{ rowCount: 1500, columnCount: 30 }]);
+    expect((await put(sheets, id, 'Responses!AD1500', [['corner']])).data.updatedRange).toBe('Responses!AD1500');
+    expect(await failure(put(sheets, id, 'Responses!A1501', [['x']]))).toMatchObject(invalidArgument('Range (Responses!A1501) exceeds grid limits. Max rows: 1500, max columns: 30'));
+
+    const refused: Array<[object[], string]> = [
+      [[{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 10 } }, { appendDimension: { sheetId: 99, dimension: 'ROWS', length: 10 } }], 'Invalid requests[1].appendDimension: No grid with id: 99'],
+      [[{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 10 } }, { addSheet: { properties: { title: 'More' } } }], 'addSheet'],
+      [[{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 0 } }], 'Invalid requests[0].appendDimension: length must be positive'],
+      [[{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 10_000_000 } }], 'Invalid requests[0].appendDimension: This action would increase the number of cells in the workbook above the limit of 10000000 cells.'],
+      [[], 'Must specify at least one request.'],
+    ];
+    for (const [requests, message] of refused) {
+      expect(await failure(batch(requests)), message).toMatchObject({ status: 400, body: { error: { status: 'INVALID_ARGUMENT', message: expect.stringContaining(message) } } });
+    }
+    expect(await grid(sheets, id)).toEqual([{ rowCount: 1500, columnCount: 30 }]);
+
+    server.setFaults({ rate: 0, kinds: [], writeQuotaPerMinute: 1 });
+    await batch([{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 1 } }]);
+    expect(await failure(batch([{ appendDimension: { sheetId: 0, dimension: 'ROWS', length: 1 } }]))).toMatchObject({ status: 429 });
+    expect(await grid(sheets, id)).toEqual([{ rowCount: 1501, columnCount: 30 }]);
+  });
+
+  it('loads data saved without grid sizes, deriving Google\'s defaults or the rows and columns in use', async () => {
+    const dataDir = tmp();
+    const cell = (v: string) => ({ stringValue: v });
+    const wide = Array.from({ length: 1200 }, (_, r) => (r === 1199 ? Array.from({ length: 30 }, (_, c) => cell(`c${c}`)) : [cell(`r${r + 1}`)]));
+    const book = { spreadsheetId: 'old-format', title: 'Survey', tabs: [{ sheetId: 0, title: 'Responses', rows: [[cell('name')], [cell('ss1.x')]] }, { sheetId: 7, title: 'Big', rows: wide }] };
+    writeFileSync(join(dataDir, 'old-format.json'), JSON.stringify(book), { mode: 0o600 });
+
+    const { server, sheets } = await start({ dataDir });
+    expect(await grid(sheets, 'old-format')).toEqual([
+      { rowCount: 1000, columnCount: 26 },
+      { rowCount: 1200, columnCount: 30 },
+    ]);
+    expect(server.rows('old-format')).toEqual([['name'], ['ss1.x']]);
+    expect(await failure(put(sheets, 'old-format', 'Big!A1201', [['x']]))).toMatchObject(invalidArgument('Range (Big!A1201) exceeds grid limits. Max rows: 1200, max columns: 30'));
+    await put(sheets, 'old-format', 'Responses!A3', [['ss1.y']]);
+    await server.stop();
+    const saved = JSON.parse(readFileSync(join(dataDir, 'old-format.json'), 'utf8')) as { tabs: Array<{ rowCount: number; columnCount: number }> };
+    expect(saved.tabs.map((t) => [t.rowCount, t.columnCount])).toEqual([
+      [1000, 26],
+      [1200, 30],
+    ]);
+  });
+});
+
 describe('sheets-server fault injection', () => {
   const append = (sheets: Sheets, id: string, value: string, extra: { timeout?: number } = {}) =>
     sheets.spreadsheets.values.append({ spreadsheetId: id, range: 'Responses!A1', valueInputOption: 'RAW', requestBody: { values: [[value]] } }, { ...NO_RETRY, ...extra });
@@ -262,20 +411,51 @@ describe('sheets-server fault injection', () => {
     expect(server.stats()).toMatchObject({ writes: 3, faults: { reset: 1, 'drop-after-write': 1, 'timeout-after-write': 2 } });
   });
 
-  it('adds latency to every API answer, and stop() ends a held request', async () => {
+  it('holds every API answer for the latency, and stop() ends held requests', async () => {
     const { server, sheets } = await start();
     const id = await createSheet(sheets);
-    server.setFaults({ rate: 0, kinds: [], latencyMs: 150 });
-    const t0 = Date.now();
-    await sheets.spreadsheets.values.get({ spreadsheetId: id, range: 'Responses' }, NO_RETRY);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    server.setFaults({ rate: 0, kinds: [], latencyMs: 20 });
+    expect((await sheets.spreadsheets.values.get({ spreadsheetId: id, range: 'Responses' }, NO_RETRY)).status).toBe(200);
     server.setFaults({ rate: 1, kinds: ['timeout-after-write'] });
     const held = failure(append(sheets, id, 'held'));
     await vi.waitFor(() => expect(server.rows(id)).toEqual([['held']]));
-    const t1 = Date.now();
+    // Ten minutes of latency: the read can only end by stop().
+    server.setFaults({ rate: 0, kinds: [], latencyMs: 600_000 });
+    const received = server.stats().requests;
+    const slow = failure(sheets.spreadsheets.values.get({ spreadsheetId: id, range: 'Responses' }, NO_RETRY));
+    await vi.waitFor(() => expect(server.stats().requests).toBe(received + 1));
     await server.stop();
     expect((await held).code).toBe('ECONNRESET');
-    expect(Date.now() - t1).toBeLessThan(1000);
+    expect((await slow).code).toBe('ECONNRESET');
+  });
+
+  it('late-write: the request fails on the client, and the write lands afterwards', async () => {
+    const { server, sheets } = await start();
+    const id = await createSheet(sheets);
+    server.setFaults({ rate: 1, kinds: ['late-write'], lateWriteMs: 50 });
+    const f = await failure(append(sheets, id, 'late', { timeout: 300 }));
+    expect(f.status).toBeUndefined();
+    expect(f.body).toBeUndefined();
+    server.setFaults(undefined);
+    await vi.waitFor(() => expect(server.rows(id)).toEqual([['late']]), { timeout: 20_000, interval: 20 });
+    expect(server.stats()).toMatchObject({ writes: 2, faults: { 'late-write': 1 } });
+  });
+
+  it('late-write holds the request unanswered and unwritten until the client gives up; reads are reset', async () => {
+    const { server, sheets } = await start();
+    const id = await createSheet(sheets);
+    server.setFaults({ rate: 1, kinds: ['late-write'], lateWriteMs: 0 });
+    const client = new AbortController();
+    const update = failure(
+      sheets.spreadsheets.values.update({ spreadsheetId: id, range: 'Responses!B2', valueInputOption: 'RAW', requestBody: { values: [['held']] } }, { ...NO_RETRY, signal: client.signal }),
+    );
+    await vi.waitFor(() => expect(server.stats().faults).toEqual({ 'late-write': 1 }));
+    expect(server.rows(id)).toEqual([]);
+    client.abort();
+    expect((await update).status).toBeUndefined();
+    await vi.waitFor(() => expect(server.rows(id)).toEqual([[], ['', 'held']]), { timeout: 20_000, interval: 20 });
+    expect(await failure(sheets.spreadsheets.values.get({ spreadsheetId: id, range: 'Responses' }, NO_RETRY))).toEqual({ code: 'ECONNRESET' });
+    expect(server.stats().faults).toEqual({ 'late-write': 2 });
   });
 
   it('chooses faults deterministically from the seed', async () => {
@@ -343,6 +523,8 @@ describe('sealed-survey sheets-server', () => {
       ['--fail-rate', '2'],
       ['--faults', '429,teapot'],
       ['--write-quota', '0'],
+      ['--late-write-ms', 'soon'],
+      ['--late-write-ms', '500'], // without late-write faults it would do nothing
     ];
     await Promise.all(
       cases.map(async ([flag, value]) => {
