@@ -3,7 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { FAULT_KINDS, SheetsDataError, startSheetsServer, testServiceAccount, type FaultKind, type FaultOptions, type RunningSheetsServer } from '../dev/sheets-server.js';
+import { DEFAULT_LATE_WRITE_MS, FAULT_KINDS, SheetsDataError, startSheetsServer, testServiceAccount, type FaultKind, type FaultOptions, type RunningSheetsServer } from '../dev/sheets-server.js';
 import { EXIT_USAGE, UserError } from './common.js';
 
 interface Options {
@@ -15,6 +15,7 @@ interface Options {
   seed?: string;
   retryAfter?: string;
   writeQuota?: string;
+  lateWriteMs?: string;
   keyOut?: string;
 }
 
@@ -52,7 +53,11 @@ function faultOptions(opts: Options): FaultOptions | undefined {
     ...(opts.seed !== undefined ? { seed: wholeNumber('--seed', opts.seed, 0, 2 ** 32 - 1) } : {}),
     ...(opts.retryAfter !== undefined ? { retryAfterSeconds: wholeNumber('--retry-after', opts.retryAfter, 0, 3600) } : {}),
     ...(opts.writeQuota !== undefined ? { writeQuotaPerMinute: wholeNumber('--write-quota', opts.writeQuota, 1, 1_000_000) } : {}),
+    ...(opts.lateWriteMs !== undefined ? { lateWriteMs: wholeNumber('--late-write-ms', opts.lateWriteMs, 0, 600_000) } : {}),
   };
+  if (faults.lateWriteMs !== undefined && !(rate > 0 && faults.kinds.includes('late-write'))) {
+    throw new UserError('--late-write-ms only applies to late-write faults: add --fail-rate and --faults with late-write in the list, or leave it out', EXIT_USAGE);
+  }
   const active = rate > 0 || faults.latencyMs !== undefined || faults.writeQuotaPerMinute !== undefined;
   return active ? faults : undefined;
 }
@@ -80,6 +85,7 @@ export function addSheetsServer(program: Command): void {
     .option('--seed <n>', 'makes the sequence of injected faults repeatable')
     .option('--retry-after <s>', 'Retry-After header (seconds) on injected 429 answers')
     .option('--write-quota <n>', 'write requests per minute per service account, like Google\'s quota; more get 429')
+    .option('--late-write-ms <n>', `late-write: how long after the client gave up the write lands (default ${DEFAULT_LATE_WRITE_MS})`)
     .option('--key-out <file>', 'write a throwaway service-account key for this server to <file> (mode 0600, never overwritten)')
     .addHelpText(
       'after',
@@ -93,13 +99,24 @@ are stored UNENCRYPTED on local disk under --data. Never point real respondents 
 Point a client at it with SHEETS_API_URL=<the printed URL> and a key whose
 token_uri is <URL>/token (--key-out writes one).
 
-Faults: reset drops the connection before the request; drop-after-write performs
-a write and then drops the connection; timeout-after-write performs it and never
-answers; 429 and 5xx answer with Google's error JSON.
+Faults (--fail-rate picks the requests, --faults the kind):
+  429, 500, 502, 503, 504  answer with Google's error JSON (429 with --retry-after)
+  reset                    drops the connection before the request is read
+  drop-after-write         performs the write, then drops the connection
+  timeout-after-write      performs the write and never answers
+  late-write               never answers; once the client gives up (its timeout),
+                           performs the write --late-write-ms later
+The last three act on writing requests (create, values append/update/batchUpdate,
+batchUpdate); a read they fall on is reset.
+
+Like Google, a new tab is 1000 rows by 26 columns: values update/batchUpdate past
+it answer 400 "exceeds grid limits" and write nothing, values append grows it, and
+batchUpdate appendDimension requests add rows or columns.
 
 Examples:
   $ sealed-survey sheets-server --key-out sheets-key.json
   $ sealed-survey sheets-server --port 0 --data /tmp/sheets --fail-rate 0.2 --seed 7 --write-quota 60
+  $ sealed-survey sheets-server --fail-rate 0.3 --faults 503,late-write --late-write-ms 500
 `,
     )
     .action(async (opts: Options) => {
