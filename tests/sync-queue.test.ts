@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../src/dev/functions-server.js';
-import { startSyncServer } from '../src/dev/sync-server.js';
+import { startSyncServer, type RunningSyncServer } from '../src/dev/sync-server.js';
 import { MAX_ITEM_BYTES, PENDING_MAP, QueueError, syncQueue, type PendingRow, type SyncQueueOptions } from '../src/queue/sync-queue.js';
 import { ACCOUNT_SID, AUTH_TOKEN, SENTINEL } from './helpers/functions.js';
 import { isUndeclaredErrorStatus, startPrismProxy, SYNC_SPEC, type RunningPrism } from './helpers/prism.js';
@@ -55,6 +55,201 @@ async function collect(rows: AsyncIterable<PendingRow>): Promise<PendingRow[]> {
 }
 
 const authHeader = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
+
+/** A request through Prism to the default service, as another tool (or the Console) would make it. */
+const api = (path: string, method = 'GET', form?: Record<string, string>) =>
+  fetch(`${prism.url}/v1/Services/default/${path}`, {
+    method,
+    headers: { authorization: authHeader, 'content-type': 'application/x-www-form-urlencoded' },
+    ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+  });
+const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
+/** Every page of a listing, following next_page_url through Prism. */
+async function allPages(path: string, key: string): Promise<any[]> {
+  const all: any[] = [];
+  let next: string | null = `${prism.url}/v1/Services/default/${path}`;
+  while (next) {
+    const url = new URL(next);
+    const page = await json(fetch(`${prism.url}${url.pathname}${url.search}`, { headers: { authorization: authHeader } }));
+    all.push(...page[key]);
+    next = page.meta.next_page_url;
+  }
+  return all;
+}
+let lists = 0;
+const freshList = async (): Promise<{ name: string; sid: string }> => {
+  const name = `test-list-${++lists}`;
+  const response = await api('Lists', 'POST', { UniqueName: name });
+  expect(response.status).toBe(201);
+  return { name, sid: (await json(response)).sid };
+};
+
+describe('Sync stand-in: Lists and List Items → Prism', () => {
+  it('Lists are created, read by SID or unique name, paged and deleted; unique names are shared with Maps', async () => {
+    const { name, sid } = await freshList();
+    expect(sid).toMatch(/^ES[0-9a-f]{32}$/);
+    const byName = await json(api(`Lists/${name}`));
+    expect(byName).toEqual(await json(api(`Lists/${sid}`)));
+    expect(byName).toMatchObject({ sid, unique_name: name, account_sid: ACCOUNT_SID });
+    for (const kind of ['Lists', 'Maps']) {
+      const clash = await api(kind, 'POST', { UniqueName: name });
+      expect(clash.status).toBe(409);
+      expect(await clash.json()).toMatchObject({ code: 54301, status: 409 });
+    }
+    await freshList();
+    const listed = await allPages('Lists?PageSize=1', 'lists');
+    expect(listed.map((l) => l.unique_name)).toContain(name);
+    expect(new Set(listed.map((l) => l.sid)).size).toBe(listed.length);
+    expect((await api(`Lists/${sid}`, 'DELETE')).status).toBe(204);
+    expect((await api(`Lists/${name}`)).status).toBe(404);
+    expect((await api(`Lists/${sid}/Items`, 'POST', { Data: '{}' })).status).toBe(404);
+    expect((await api(`Lists/${sid}`, 'DELETE')).status).toBe(404);
+  });
+
+  it('List Item indexes count from 0 and are never reused; items are read and deleted by index', async () => {
+    const { name } = await freshList();
+    const add = async (n: number) => (await json(api(`Lists/${name}/Items`, 'POST', { Data: JSON.stringify({ n }) }))).index;
+    expect([await add(0), await add(1), await add(2), await add(3), await add(4)]).toEqual([0, 1, 2, 3, 4]);
+    expect((await api(`Lists/${name}/Items/2`, 'DELETE')).status).toBe(204);
+    expect((await api(`Lists/${name}/Items/2`)).status).toBe(404);
+    expect(await add(5)).toBe(5);
+    expect(await json(api(`Lists/${name}/Items/3`))).toMatchObject({ index: 3, data: { n: 3 } });
+    expect(sync.listItems(name)).toEqual([0, 1, 3, 4, 5].map((index) => ({ index, data: { n: index } })));
+    // Prism refuses a non-integer index itself; the stand-in answers Twilio's error when asked directly.
+    const direct = await fetch(`${sync.url}/v1/Services/default/Lists/${name}/Items/x1`, { headers: { authorization: authHeader } });
+    expect(await direct.json()).toMatchObject({ status: 400, code: 54458 });
+  });
+
+  it('List Items page in either order, from an index, inclusive or exclusive', async () => {
+    const { name } = await freshList();
+    for (let n = 0; n < 6; n++) await api(`Lists/${name}/Items`, 'POST', { Data: JSON.stringify({ n }) });
+    await api(`Lists/${name}/Items/2`, 'DELETE');
+    const indexes = async (query: string) => (await allPages(`Lists/${name}/Items?${query}`, 'items')).map((i) => i.index);
+    expect(await indexes('PageSize=2')).toEqual([0, 1, 3, 4, 5]);
+    expect(await indexes('PageSize=2&Order=desc')).toEqual([5, 4, 3, 1, 0]);
+    expect(await indexes('From=1')).toEqual([1, 3, 4, 5]);
+    expect(await indexes('From=4&Bounds=exclusive&Order=desc&PageSize=1')).toEqual([3, 1, 0]);
+    expect(await indexes('From=2&Bounds=exclusive')).toEqual([3, 4, 5]);
+  });
+
+  it('Map Items page in either order, from a key', async () => {
+    const mapName = freshMap();
+    for (const key of ['c', 'a', 'd', 'b']) await queue({ mapName }).put(row(key));
+    const keys = async (query: string) => (await allPages(`Maps/${mapName}/Items?${query}`, 'items')).map((i) => i.key);
+    expect(await keys('PageSize=3')).toEqual(['a', 'b', 'c', 'd']);
+    expect(await keys('From=b&Bounds=exclusive')).toEqual(['c', 'd']);
+    expect(await keys('Order=desc&From=c&PageSize=1')).toEqual(['c', 'b', 'a']);
+  });
+
+  it('List and List Item bodies carry every property the document lists', async () => {
+    const spec = JSON.parse(readFileSync(SPEC, 'utf8'));
+    const schemas = spec.components.schemas;
+    const pageSchema = (path: string) => spec.paths[path].get.responses['200'].content['application/json'].schema;
+    const properties = (schema: { properties: object }) => Object.keys(schema.properties).sort();
+    const { name } = await freshList();
+    const item = await json(api(`Lists/${name}/Items`, 'POST', { Data: '{"a":1}', Ttl: '3600' }));
+    expect(item.date_expires).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const list = await json(api(`Lists/${name}`));
+    const items = await json(api(`Lists/${name}/Items?PageSize=1`));
+    const lists = await json(api('Lists?PageSize=1'));
+    expect(Object.keys(list).sort()).toEqual(properties(schemas['sync.v1.service.sync_list']));
+    expect(Object.keys(item).sort()).toEqual(properties(schemas['sync.v1.service.sync_list.sync_list_item']));
+    expect(await json(api(`Lists/${name}/Items/${item.index}`))).toEqual(item);
+    expect(Object.keys(items).sort()).toEqual(properties(pageSchema('/v1/Services/{ServiceSid}/Lists/{ListSid}/Items')));
+    expect(Object.keys(lists).sort()).toEqual(properties(pageSchema('/v1/Services/{ServiceSid}/Lists')));
+    expect(Object.keys(lists.meta).sort()).toEqual(properties(pageSchema('/v1/Services/{ServiceSid}/Lists').properties.meta));
+    expect(items.items).toEqual([item]);
+  });
+});
+
+describe('Sync stand-in: time-to-live and faults', () => {
+  async function withStandIn(test: (server: RunningSyncServer, call: (path: string, method?: string, form?: Record<string, string>, signal?: AbortSignal) => Promise<Response>) => Promise<void>, clock?: () => number) {
+    const server = await startSyncServer({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ...(clock ? { clock } : {}) });
+    const call = (path: string, method = 'GET', form?: Record<string, string>, signal?: AbortSignal) =>
+      fetch(`${server.url}/v1/Services/default/${path}`, {
+        method,
+        headers: { authorization: authHeader, 'content-type': 'application/x-www-form-urlencoded' },
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    try {
+      await test(server, call);
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it('an item with a Ttl expires when its time has passed (ItemTtl wins over Ttl), one without never does', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    await withStandIn(async (server, call) => {
+      await call('Lists', 'POST', { UniqueName: 'ttl' });
+      const expiring = await json(call('Lists/ttl/Items', 'POST', { Data: '{}', Ttl: '10', ItemTtl: '60' }));
+      await call('Lists/ttl/Items', 'POST', { Data: '{}' });
+      expect(expiring).toMatchObject({ date_created: '2030-01-01T00:00:00Z', date_expires: '2030-01-01T00:01:00Z' });
+      now += 59_000;
+      expect((await call('Lists/ttl/Items/0')).status).toBe(200);
+      now += 1_000;
+      expect((await call('Lists/ttl/Items/0')).status).toBe(404);
+      expect(server.listItems('ttl').map((i) => i.index)).toEqual([1]);
+      expect((await call('Lists/ttl/Items', 'POST', { Data: '{}', Ttl: '-1' })).status).toBe(400);
+    }, () => now);
+  });
+
+  it('a seeded fault rate fails the same requests each time', async () => {
+    await withStandIn(async (server, call) => {
+      const run = async () => {
+        server.setFaults({ kinds: [503], rate: 0.5, seed: 42 });
+        const statuses: number[] = [];
+        for (let i = 0; i < 20; i++) statuses.push((await call('Lists')).status);
+        return statuses;
+      };
+      const first = await run();
+      expect(await run()).toEqual(first);
+      expect(first).toContain(503);
+      expect(first).toContain(200);
+      expect(server.faultsInjected()['503']).toBe(2 * first.filter((s) => s === 503).length);
+    });
+  });
+
+  it('`only` and `count` fail the next requests of one kind, answering in Twilio\'s shape and changing nothing', async () => {
+    await withStandIn(async (server, call) => {
+      await call('Lists', 'POST', { UniqueName: 'positions' });
+      server.setFaults({ kinds: [429], only: { method: 'POST', resource: 'list-items' }, count: 2 });
+      expect((await call('Lists/positions')).status).toBe(200);
+      const refused = await call('Lists/positions/Items', 'POST', { Data: '{}' });
+      expect(await refused.json()).toEqual({ code: 54009, message: expect.any(String), more_info: 'https://www.twilio.com/docs/errors/54009', status: 429 });
+      expect((await call('Lists/positions/Items', 'POST', { Data: '{}' })).status).toBe(429);
+      expect(await json(call('Lists/positions/Items', 'POST', { Data: '{}' }))).toMatchObject({ index: 0 });
+      expect(server.faultsInjected()).toEqual({ 429: 2 });
+    });
+  });
+
+  it('reset and timeout change nothing; drop-after-write and timeout-after-write store, then lose the answer', async () => {
+    await withStandIn(async (server, call) => {
+      await call('Lists', 'POST', { UniqueName: 'lost' });
+      const create = (signal?: AbortSignal) => call('Lists/lost/Items', 'POST', { Data: '{}' }, signal);
+
+      server.setFaults({ kinds: ['reset'], count: 1 });
+      await expect(create()).rejects.toThrow();
+      server.setFaults({ kinds: ['drop-after-write'], count: 1 });
+      await expect(create()).rejects.toThrow();
+      expect(server.listItems('lost').map((i) => i.index)).toEqual([0]);
+
+      for (const kind of ['timeout', 'timeout-after-write'] as const) {
+        server.setFaults({ kinds: [kind], count: 1 });
+        const abort = new AbortController();
+        const hung = create(abort.signal);
+        await vi.waitFor(() => expect(server.faultsInjected()[kind]).toBe(1));
+        if (kind === 'timeout-after-write') await vi.waitFor(() => expect(server.listItems('lost')).toHaveLength(2));
+        abort.abort();
+        await expect(hung).rejects.toThrow();
+      }
+      expect(server.listItems('lost').map((i) => i.index)).toEqual([0, 1]);
+      expect(() => server.setFaults({ kinds: [] })).toThrow(RangeError);
+      expect(() => server.setFaults({ kinds: [503], rate: 2 })).toThrow(RangeError);
+    });
+  });
+});
 
 describe('syncQueue → Prism → Sync stand-in', () => {
   it('put creates the map on first use, then the item with the row', async () => {
