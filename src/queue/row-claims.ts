@@ -35,8 +35,10 @@ export interface RowClaims {
    * The row of this execution: its existing claim (fresh: false; its row may
    * or may not hold the response yet), else a new unique row (fresh: true).
    * `firstRow` (the caller reads the sheet's first unused row) is called only
-   * when no instance has fixed the first row yet, at most once per instance;
-   * its own errors pass through unchanged.
+   * while no instance has fixed the first row, once per instance unless it
+   * fails; its own errors pass through unchanged. A claim whose answer was lost
+   * comes back from the retry as fresh: false, so fresh: false alone does not
+   * mean another call stored the response.
    */
   claim(executionSid: string, receivedAt: string, firstRow: () => Promise<number>): Promise<Claim & { readonly fresh: boolean }>;
   /** Every claim, in key order, 100 per request. */
