@@ -29,6 +29,15 @@ describe('X-Twilio-Signature guard', () => {
     expect(slashVariants('https://a.example/x?q=1')).toEqual(['https://a.example/x?q=1', 'https://a.example/x/?q=1']);
   });
 
+  it('treats a candidate URL the validator cannot parse as not signed, and still tries the others', () => {
+    const signed = signForm(token, 'https://example.com/encrypt', params);
+    for (const bad of ['http://[/encrypt', 'https://bad host/encrypt', 'http://a:99999/encrypt']) {
+      expect(() => isValidTwilioSignature(token, signed, { kind: 'form', urls: [bad], params })).not.toThrow();
+      expect(isValidTwilioSignature(token, signed, { kind: 'form', urls: [bad], params })).toBe(false);
+      expect(isValidTwilioSignature(token, signed, { kind: 'form', urls: [bad, 'https://example.com/encrypt'], params })).toBe(true);
+    }
+  });
+
   it('validates JSON bodies through bodySHA256 (the published JSON example, signed here with token 12345)', () => {
     const jsonUrl = 'https://example.com/myapp?bodySHA256=5ccde7145dfb8f56479710896586cb9d5911809d83afbe34627818790db0aec9';
     const body = '{"CallSid":"CA1234567890ABCDE","Caller":"+12349013030"}';

@@ -24,17 +24,26 @@ export function slashVariants(url: string): string[] {
   return [url, other + query];
 }
 
+/** A validator that throws (a malformed URL, e.g. from a bad Host header) has not seen a valid signature. */
+function holds(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
 export function isValidTwilioSignature(authToken: string, signature: string | undefined, request: SignedRequest): boolean {
   if (!authToken || !signature) return false;
   const urls = request.urls.flatMap(slashVariants);
   switch (request.kind) {
     case 'form':
       // twilio's typings want mutable string values; arrays (repeated keys) are handled by it at run time.
-      return urls.some((url) => webhooks.validateRequest(authToken, signature, url, request.params as Record<string, string>));
+      return urls.some((url) => holds(() => webhooks.validateRequest(authToken, signature, url, request.params as Record<string, string>)));
     case 'json':
-      return urls.some((url) => webhooks.validateRequestWithBody(authToken, signature, url, request.rawBody));
+      return urls.some((url) => holds(() => webhooks.validateRequestWithBody(authToken, signature, url, request.rawBody)));
     case 'get':
-      return urls.some((url) => webhooks.validateRequest(authToken, signature, url, {}));
+      return urls.some((url) => holds(() => webhooks.validateRequest(authToken, signature, url, {})));
   }
 }
 
