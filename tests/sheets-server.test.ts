@@ -238,6 +238,11 @@ describe('sheets-server grid limits, as on Google', () => {
         { properties: { sheetId: expect.any(Number), title: 'Small', index: 1, sheetType: 'GRID', gridProperties: { rowCount: 3, columnCount: 2 } } },
       ],
     });
+    const publishes = await sheets.spreadsheets.get({ spreadsheetId: id, fields: 'sheets.properties(sheetId,title,index,gridProperties(rowCount,columnCount))' });
+    expect(publishes.data.sheets?.map((t) => t.properties)).toEqual([
+      { sheetId: 0, title: 'Responses', index: 0, gridProperties: { rowCount: 1000, columnCount: 26 } },
+      { sheetId: props.data.sheets?.[1]?.properties?.sheetId, title: 'Small', index: 1, gridProperties: { rowCount: 3, columnCount: 2 } },
+    ]);
     const some = await sheets.spreadsheets.get({ spreadsheetId: id, fields: 'spreadsheetId,sheets(properties(title,gridProperties/rowCount))' });
     expect(some.data).toEqual({ spreadsheetId: id, sheets: [{ properties: { title: 'Responses', gridProperties: { rowCount: 1000 } } }, { properties: { title: 'Small', gridProperties: { rowCount: 3 } } }] });
     // With a field mask, includeGridData is ignored and the mask decides.
@@ -433,7 +438,7 @@ describe('sheets-server fault injection', () => {
     const { server, sheets } = await start();
     const id = await createSheet(sheets);
     server.setFaults({ rate: 1, kinds: ['late-write'], lateWriteMs: 50 });
-    const f = await failure(append(sheets, id, 'late', { timeout: 300 }));
+    const f = await failure(append(sheets, id, 'late', { timeout: 1000 }));
     expect(f.status).toBeUndefined();
     expect(f.body).toBeUndefined();
     server.setFaults(undefined);

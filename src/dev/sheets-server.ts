@@ -96,10 +96,10 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
     return answer;
   };
 
-  /** late-write: nothing is answered; once the client gives up, the write is performed lateWriteMs later. */
-  const writeLate = (res: ServerResponse, r: Route, query: URLSearchParams, body: Buffer) => {
+  /** late-write: nothing is answered; once the client gives up (`closed`), the write is performed lateWriteMs later. */
+  const writeLate = (closed: Promise<void>, r: Route, query: URLSearchParams, body: Buffer) => {
     const delay = faults.lateWriteMs;
-    res.once('close', () => {
+    void closed.then(() => {
       if (shutdown.signal.aborted) return;
       const timer = setTimeout(() => {
         lateWrites.delete(timer);
@@ -120,6 +120,8 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
 
   const handleApi = async (r: Route, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
     counters.requests++;
+    // Listening from the start: the client may give up while the body is still read.
+    const closed = new Promise<void>((ok) => res.once('close', ok));
     const fault = faults.choose();
     const write = WRITES.has(r.kind);
     if (fault === 'reset' || (fault !== undefined && WRITE_FAULTS.has(fault) && !write)) {
@@ -140,7 +142,7 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
     if (write) faults.chargeWrite(iss);
     if (fault === 'late-write') {
       faults.count(fault);
-      writeLate(res, r, query, body);
+      writeLate(closed, r, query, body);
       return;
     }
     const answer = perform(r, query, body, fields);
