@@ -17,7 +17,7 @@ import { GeneratedChat, rng } from '../src/flow/respondents.js';
 import { simulate, type Job } from '../src/flow/simulate.js';
 import { publishConfig } from '../src/publish/config.js';
 import { flushQueue } from '../src/publish/flush.js';
-import { syncQueue } from '../src/queue/sync-queue.js';
+import { syncStores } from '../src/publish/sync-stores.js';
 import { sheetsClient } from '../src/sheets/client.js';
 import { SheetTable } from '../src/sheets/table.js';
 
@@ -53,16 +53,23 @@ it('1,000 respondents at concurrency 100 with 30% Sheets faults: each completed 
   stack.sheets.setFaults(undefined);
   const config = publishConfig(stack.env);
   const table = new SheetTable(sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl }), config.target);
-  const queue = syncQueue({ accountSid: stack.env.ACCOUNT_SID as string, authToken: stack.authToken, apiUrl: stack.sync.url });
   const queuedBeforeFlush = stack.sync.items().map((i) => i.data);
-  await flushQueue(table, queue, config, { batchSize: 500, removalsPerSecond: 1000 });
+  // Before flush: no execution twice in sheet ∪ queue.
+  const sidsIn = (rows: string[][]) => {
+    const at = (rows[0] ?? []).indexOf('execution_sid');
+    return rows.slice(1).map((r) => r[at] ?? '').filter((sid) => sid !== '');
+  };
+  const beforeFlush = [...sidsIn(stack.sheets.rows(stack.spreadsheetId, stack.tab)), ...stack.sync.items().map((i) => i.key)];
+  expect(beforeFlush.length - new Set(beforeFlush).size).toBe(0);
+  const report = await flushQueue(table, syncStores(config.sync, config.target), config, { batchSize: 500, removalsPerSecond: 1000 });
+  expect(report.duplicates).toEqual([]);
   expect(stack.sync.items()).toEqual([]);
 
   const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
-  const sidColumn = (rows[0] ?? []).indexOf('execution_sid');
-  const sids = rows.slice(1).map((r) => r[sidColumn]);
+  const sids = sidsIn(rows);
   const completed = results.filter((r) => r.outcome === 'completed').map((r) => r.executionSid);
-  expect(new Set(sids).size).toBe(sids.length);
+  // Exactly once: no duplicate, no loss (blank rows, positions claimed and not used, are allowed).
+  expect(sids.length - new Set(sids).size).toBe(0);
   expect(new Set(sids)).toEqual(new Set(completed));
 
   // Personal data: names and IDs the respondents typed, and their WhatsApp addresses.

@@ -4,9 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFunctions } from '../src/dev/functions-server.js';
-import { newSealedKeyPair } from '../src/keys/keys.js';
+import { sealResponse } from '../src/envelope/index.js';
+import { newSealedKeyPair, recipientOf } from '../src/keys/keys.js';
 import { SENTINEL, signedPost } from './helpers/functions.js';
-import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
+import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, surveyKey, type Backends } from './helpers/publish-stack.js';
 
 let backends: Backends;
 let sheetId: string;
@@ -39,7 +40,7 @@ describe('publish: rows', () => {
     const params = answer();
     const res = await publish(fn, params);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ stored: 'sheet', duplicate: false, queued: false, unmapped: [] });
+    expect(res.body).toEqual({ stored: 'sheet', duplicate: false, queued: false });
     const row = dataRows(backends, sheetId).find((r) => r[1] === params.execution_sid);
     expect(row).toBeDefined();
     const [receivedAt, sid, respondentId, name, phone, age, comment] = row as string[];
@@ -60,14 +61,17 @@ describe('publish: rows', () => {
     expect(dataRows(backends, sheetId).length).toBe(count);
   });
 
-  it('lists parameters with no column by name, and writes the rest', async () => {
-    const params = answer({ favourite_colour: 'blue' });
-    const res = await publish(fn, params);
-    expect(res.status).toBe(200);
-    expect(res.body.unmapped).toEqual(['favourite_colour']);
-    const row = dataRows(backends, sheetId).find((r) => r[1] === params.execution_sid) as string[];
-    expect(row).not.toContain('blue');
-    expect(row[5]).toBe('34');
+  it('refuses a parameter with no column (422, naming it) rather than dropping it behind a 200; a sealed one too', async () => {
+    const count = dataRows(backends, sheetId).length;
+    const plain = await publish(fn, answer({ favourite_colour: 'blue' }));
+    expect(plain.status).toBe(422);
+    expect(plain.body.error.code).toBe('UNMAPPED_FIELDS');
+    expect(plain.body.error.message).toContain('"favourite_colour"');
+    const sealed = await publish(fn, answer(seal({ national_id: `ID ${SENTINEL}` })));
+    expect(sealed.status).toBe(422);
+    expect(sealed.body.error.message).toContain('"national_id"');
+    expect(dataRows(backends, sheetId).length).toBe(count);
+    expect(backends.sync.items()).toHaveLength(0);
   });
 
   it('writes formula-like answers as literal text (valueInputOption RAW)', async () => {
@@ -104,6 +108,23 @@ describe('publish: rows', () => {
     expect(dataRows(backends, sheetId).filter((r) => r[1] === params.execution_sid)).toHaveLength(1);
   });
 
+  it('keeps one row per response when 100 stored responses are repeated through a new Functions process (another instance, a restart)', async () => {
+    const sheet = await newSheet(backends);
+    const env = publishEnv(backends, sheet);
+    const first = await started(env);
+    const batch = Array.from({ length: 100 }, () => answer());
+    const stored = await Promise.all(batch.map((p) => publish(first, p)));
+    expect(stored.map((r) => r.body?.duplicate)).toEqual(batch.map(() => false));
+    await first.stop();
+    const second = await started(env);
+    const repeated = await Promise.all(batch.map((p) => publish(second, p)));
+    expect(repeated.map((r) => r.status)).toEqual(batch.map(() => 200));
+    expect(repeated.map((r) => r.body.duplicate)).toEqual(batch.map(() => true));
+    const sids = dataRows(backends, sheet).map((r) => r[1]).filter((sid) => sid);
+    expect(sids.length).toBe(100);
+    expect(new Set(sids)).toEqual(new Set(batch.map((p) => p.execution_sid)));
+  });
+
   it('lands 100 concurrent publishes exactly once each', async () => {
     const batch = Array.from({ length: 100 }, () => answer());
     const results = await Promise.all(batch.map((p) => publish(fn, p)));
@@ -137,6 +158,61 @@ describe('publish: the PII guard', () => {
     const res = await publish(fn, answer({ phone: '' }));
     expect(res.status).toBe(200);
   });
+
+  it('guards the sheet\'s columns, not parameter names: Name, NAME and an NFD header all meet the guard', async () => {
+    const sheet = await newSheet(backends, ['received_at', 'execution_sid', 'Name', 'Te\u0301le\u0301phone', 'age']);
+    const guarded = await started(publishEnv(backends, sheet, { PII_COLUMNS: 'name, Téléphone' }));
+    for (const params of [
+      { Name: `Amina ${SENTINEL}` },
+      { NAME: `Amina ${SENTINEL}` },
+      { T_l_phone: `+254700${SENTINEL}` },
+    ]) {
+      const res = await publish(guarded, { execution_sid: newExecutionSid(), ...params, age: '30' });
+      expect(res.status, Object.keys(params)[0]).toBe(422);
+      expect(res.body.error.code).toBe('PII_NOT_ENCRYPTED');
+      expect(res.text).not.toContain(SENTINEL);
+    }
+    const sealed = seal({ name: `Amina ${SENTINEL}`, T_l_phone: `+254700${SENTINEL}` });
+    const ok = await publish(guarded, { execution_sid: newExecutionSid(), Name: sealed.name as string, T_l_phone: sealed.T_l_phone as string, age: '30' });
+    expect(ok.status).toBe(200);
+    const rows = dataRows(backends, sheet, 'Responses').filter((r) => r.some((c) => c !== ''));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.[2]).toBe(sealed.name);
+    expect(rows[0]?.[3]).toBe(sealed.T_l_phone);
+  });
+
+  it('answers 500 naming every PII_COLUMNS entry the header lacks, writing nothing', async () => {
+    const sheet = await newSheet(backends);
+    const wrong = await started(publishEnv(backends, sheet, { PII_COLUMNS: 'name,phone,national_id,email' }));
+    const res = await publish(wrong, answer());
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('PII_COLUMNS_NOT_IN_SHEET');
+    expect(res.body.error.message).toContain('"national_id", "email"');
+    expect(dataRows(backends, sheet)).toEqual([]);
+  });
+
+  it('never lets SHEET_AUTO_HEADERS create a PII column for plaintext', async () => {
+    const empty = await newSheet(backends, []);
+    const auto = await started(publishEnv(backends, empty, { SHEET_AUTO_HEADERS: '1' }));
+    const res = await publish(auto, { execution_sid: newExecutionSid(), Name: `Amina ${SENTINEL}` });
+    expect(res.status).toBe(422);
+    expect(backends.sheets.rows(empty, 'Responses')).toEqual([]);
+  });
+
+  it('refuses tokens of another execution or of two encrypt calls in one row', async () => {
+    const count = dataRows(backends, sheetId).length;
+    const other = Object.fromEntries(sealResponse([['name', `A ${SENTINEL}`], ['phone', `1 ${SENTINEL}`]], recipientOf(surveyKey), undefined, newExecutionSid()));
+    const moved = await publish(fn, { ...answer(), ...other });
+    expect(moved.status).toBe(422);
+    expect(moved.body.error.code).toBe('EXECUTION_MISMATCH');
+    const mixed = await publish(fn, { ...answer(), phone: seal({ phone: `2 ${SENTINEL}` }).phone as string });
+    expect(mixed.status).toBe(422);
+    expect(mixed.body.error.code).toBe('RESPONSE_MISMATCH');
+    const executionSid = newExecutionSid();
+    const own = Object.fromEntries(sealResponse([['name', `A ${SENTINEL}`], ['phone', `1 ${SENTINEL}`]], recipientOf(surveyKey), undefined, executionSid));
+    expect((await publish(fn, { execution_sid: executionSid, ...own, age: '1', comment: '' })).status).toBe(200);
+    expect(dataRows(backends, sheetId).length).toBe(count + 1);
+  });
 });
 
 describe('publish: bad input and configuration', () => {
@@ -147,6 +223,15 @@ describe('publish: bad input and configuration', () => {
     expect(missing.body.error.message).toContain('{{flow.sid}}');
     expect((await publish(fn, answer({ execution_sid: 'not-a-sid' }))).status).toBe(400);
     expect((await publish(fn, answer({ received_at: '2020-01-01' }))).body.error.code).toBe('RESERVED_FIELD');
+  });
+
+  it('answers 500 CONFIG_INVALID naming ACCOUNT_SID when it is not an Account SID', async () => {
+    const bad = await started(publishEnv(backends, sheetId, { ACCOUNT_SID: 'AC-not-a-sid' }));
+    const res = await publish(bad, answer());
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('CONFIG_INVALID');
+    expect(res.body.error.message).toContain('ACCOUNT_SID');
+    expect(bad.output()).not.toContain('internal error');
   });
 
   it('answers 500 CONFIG_INVALID naming the variable when PII_COLUMNS or the key is missing', async () => {
@@ -174,13 +259,13 @@ describe('publish: bad input and configuration', () => {
     const empty = await newSheet(backends, []);
     const auto = await started(publishEnv(backends, empty, { SHEET_AUTO_HEADERS: '1', SHEET_MISSING_VALUE: 'No Data' }));
     const first = answer();
-    expect((await publish(auto, first)).body.unmapped).toEqual([]);
+    expect((await publish(auto, first)).status).toBe(200);
     const header = backends.sheets.rows(empty, 'Responses')[0];
     expect(header).toEqual(['received_at', 'execution_sid', 'name', 'phone', 'age', 'comment']);
     const second = answer({ village: 'Kibera' });
     delete second.age;
     const res = await publish(auto, second);
-    expect(res.body.unmapped).toEqual([]);
+    expect(res.status).toBe(200);
     const rows = backends.sheets.rows(empty, 'Responses');
     expect(rows[0]).toEqual(['received_at', 'execution_sid', 'name', 'phone', 'age', 'comment', 'village']);
     const row = rows.find((r) => r[1] === second.execution_sid) as string[];

@@ -3,10 +3,11 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFunctions } from '../src/dev/functions-server.js';
+import { FAULT_KINDS } from '../src/dev/sheets-server.js';
 import { syncQueue } from '../src/queue/sync-queue.js';
 import { runCli } from './helpers/cli.js';
 import { ACCOUNT_SID, AUTH_TOKEN, SENTINEL } from './helpers/functions.js';
-import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, type Backends } from './helpers/publish-stack.js';
+import { dataRows, newSheet, newExecutionSid, publish, publishEnv, seal, startBackends, startPublish, stopAndCheck, waitFor, type Backends } from './helpers/publish-stack.js';
 
 let backends: Backends;
 const servers: RunningFunctions[] = [];
@@ -48,13 +49,10 @@ describe('publish: the deadline and the queue', () => {
     const fn = await started(env);
     backends.sheets.setFaults({ rate: 1, kinds: [503] });
     const params = answer();
-    const t0 = Date.now();
     const res = await publish(fn, params);
-    const elapsed = Date.now() - t0;
     backends.sheets.setFaults(undefined);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ stored: 'queue', queued: true });
-    expect(elapsed).toBeLessThan(2600);
     const [item] = backends.sync.items();
     expect(item?.key).toBe(params.execution_sid);
     // What waits in Twilio Sync is ciphertext (the non-PII columns are plaintext, as in the sheet).
@@ -65,7 +63,7 @@ describe('publish: the deadline and the queue', () => {
 
     const first = await flush(env);
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain('1 row(s) written');
+    expect(first.stderr).toContain('1 row written in 1 request');
     expect(queuedSids()).toEqual([]);
     const again = await flush(env);
     expect(again.code).toBe(0);
@@ -74,7 +72,7 @@ describe('publish: the deadline and the queue', () => {
     expect(rows[0]?.[3]).toBe(params.name);
   });
 
-  it('flush batches many rows per request and skips rows already in the sheet', async () => {
+  it('flush batches many rows per request, and writes a row publish already wrote to the same place', async () => {
     const sheetId = await newSheet(backends);
     const env = publishEnv(backends, sheetId);
     const queue = syncQueue({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiUrl: backends.prism.url });
@@ -86,10 +84,10 @@ describe('publish: the deadline and the queue', () => {
     const writesBefore = backends.sheets.stats().writes;
     const result = await flush(env, ['--batch-size', '100']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('240 row(s) written in 3 append request(s); 10 were already in the sheet');
+    expect(result.stderr).toContain('250 rows written in 3 requests');
     expect(backends.sheets.stats().writes - writesBefore).toBe(3);
     expect(queuedSids()).toEqual([]);
-    const sids = dataRows(backends, sheetId).map((r) => r[1]);
+    const sids = dataRows(backends, sheetId).map((r) => r[1]).filter((sid) => sid);
     expect(sids).toHaveLength(250);
     expect(new Set(sids).size).toBe(250);
   });
@@ -129,11 +127,12 @@ describe('publish: the deadline and the queue', () => {
 });
 
 describe('publish: fault storm', () => {
-  it('1,000 publishes at 30% injected 429/5xx/resets/ambiguous timeouts: each response exactly once in sheet ∪ queue, and in the sheet after flush', async () => {
+  it('1,000 publishes at 30% injected 429/5xx/resets/lost answers/late writes: never an execution twice in the sheet, none lost, each once after flush', async () => {
     const sheetId = await newSheet(backends);
     const env = publishEnv(backends, sheetId, { PUBLISH_DEADLINE_MS: '3000' });
     const fn = await started(env);
-    backends.sheets.setFaults({ rate: 0.3, kinds: [429, 500, 502, 503, 504, 'reset', 'drop-after-write', 'timeout-after-write'], seed: 7 });
+    // late-write: Google performs a write after the client gave up on it, the race that used to duplicate rows.
+    backends.sheets.setFaults({ rate: 0.3, kinds: FAULT_KINDS, seed: 7, lateWriteMs: 300 });
     const answers = Array.from({ length: 1000 }, () => answer());
     const statuses: number[] = [];
     let next = 0;
@@ -148,23 +147,26 @@ describe('publish: fault storm', () => {
     const faults = backends.sheets.stats().faults;
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(Object.values(faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(200);
+    expect(faults['late-write'] ?? 0).toBeGreaterThan(0);
+    // Late writes may still be landing: wait until the server holds none, then look.
+    await waitFor(() => backends.sheets.stats().pendingLateWrites === 0, 'every late write landing');
 
     const count = (sids: string[]) => {
       const counts = new Map<string, number>();
-      for (const s of sids) counts.set(s, (counts.get(s) ?? 0) + 1);
+      for (const s of sids) if (s) counts.set(s, (counts.get(s) ?? 0) + 1);
       return counts;
     };
-    const sheetSids = dataRows(backends, sheetId).map((r) => r[1] as string);
-    const union = count([...sheetSids, ...queuedSids()]);
-    const where = (sid: string) => `${sid}: sheet ${sheetSids.filter((s) => s === sid).length}, queue ${queuedSids().filter((s) => s === sid).length}`;
-    expect([...union].filter(([, n]) => n !== 1).map(([sid]) => where(sid))).toEqual([]);
-    expect(union.size).toBe(1000);
+    const sheetSids = count(dataRows(backends, sheetId).map((r) => r[1] as string));
+    expect([...sheetSids].filter(([, n]) => n !== 1)).toEqual([]);
+    const queued = new Set(queuedSids());
+    expect(answers.filter((a) => !sheetSids.has(a.execution_sid as string) && !queued.has(a.execution_sid as string))).toEqual([]);
 
     // flush copes with the same faults, minus requests that hang for its minute-long timeout.
     backends.sheets.setFaults({ rate: 0.3, kinds: [429, 500, 503, 'reset', 'drop-after-write'], seed: 8 });
     const result = await flush(env, ['--max-attempts', '20', '--batch-size', '50']);
     backends.sheets.setFaults(undefined);
     expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('warning');
     expect(queuedSids()).toEqual([]);
     const inSheet = count(dataRows(backends, sheetId).map((r) => r[1] as string));
     expect([...inSheet].filter(([, n]) => n !== 1)).toEqual([]);

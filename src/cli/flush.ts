@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_REMOVALS_PER_SECOND, flushQueue, FlushError } from '../publish/flush.js';
+import { plural } from '../plural.js';
 import { PublishConfigError, readPublishConfig } from '../publish/config.js';
-import { QueueError, syncQueue } from '../queue/sync-queue.js';
+import { syncStores } from '../publish/sync-stores.js';
+import { QueueError } from '../queue/sync-queue.js';
 import { sheetsClient } from '../sheets/client.js';
 import { SheetTable } from '../sheets/table.js';
 import { EXIT_USAGE, UserError } from './common.js';
@@ -25,17 +27,20 @@ export function addFlush(program: Command): void {
     .description('write the rows that publish queued (when Google Sheets was too slow or down) into the sheet, many rows per request')
     .option('--env-file <file>', 'the Functions\' .env file to read SHEET_ID, PII_COLUMNS, ACCOUNT_SID, AUTH_TOKEN… from (default: ./.env if present)')
     .option('--google-key <file>', `the service account's JSON key file (default: GOOGLE_SERVICE_ACCOUNT_JSON, else ${DEFAULT_KEY_ASSET})`)
-    .option('--batch-size <rows>', 'rows per append request (the write quota counts requests, not rows)', '500')
+    .option('--batch-size <rows>', 'rows per write request (the write quota counts requests, not rows)', '500')
     .option('--max-attempts <n>', 'attempts per request before giving up (backoff up to 32 s between them)', '10')
-    .option('--sync-rate <n>', 'queue removals per second (Twilio Sync allows 20 writes/s per Map)', String(DEFAULT_REMOVALS_PER_SECOND))
+    .option('--sync-rate <n>', 'Sync writes per second, for claims and removals (Twilio Sync allows 20 writes/s per object)', String(DEFAULT_REMOVALS_PER_SECOND))
     .option('--dry-run', 'count what would be written; change nothing')
     .addHelpText(
       'after',
       `
-Each queued row is checked against the sheet's execution_sid column first, so
-running flush twice, or after publish finally wrote a row, never duplicates it.
-An item leaves the queue only after its row is confirmed in the sheet.
-Exit status: 0 when the queue is empty, 1 when rows remain (they stay queued).
+Each queued response is written to the row its execution claimed in Twilio
+Sync (the same row publish would have used), so running flush twice, or after
+publish finally wrote a row, never duplicates it. An item leaves the queue
+only after its row is written. Duplicate execution_sid rows that something
+else left in the sheet are reported with their row numbers.
+Exit status: 0 when the queue is empty, 1 when rows remain (they stay queued)
+or flush failed, 2 for bad options or configuration.
 
 Examples:
   $ sealed-survey flush
@@ -59,19 +64,21 @@ Examples:
         if (error instanceof PublishConfigError) throw new UserError(error.message, EXIT_USAGE);
         throw error;
       }
-      if (!config.queue) throw new UserError('flush needs ACCOUNT_SID and AUTH_TOKEN (in the environment or the env file) to read the Sync queue', EXIT_USAGE);
       const table = new SheetTable(sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl }), config.target);
       const say = (s: string) => process.stderr.write(`${s}\n`);
       try {
-        const report = await flushQueue(table, syncQueue(config.queue), config, { batchSize, maxAttempts, removalsPerSecond, dryRun: opts.dryRun === true, progress: say });
-        if (report.unmapped.length > 0) say(`warning: no column in the sheet for ${report.unmapped.join(', ')}: those values were not written (add the columns, or set SHEET_AUTO_HEADERS=1)`);
-        if (opts.dryRun) {
-          say(`dry run: nothing written; ${report.pending} row(s) queued.`);
-          return;
+        const report = await flushQueue(table, syncStores(config.sync, config.target), config, { batchSize, maxAttempts, removalsPerSecond, dryRun: opts.dryRun === true, progress: say });
+        for (const d of report.duplicates) {
+          say(`warning: execution ${d.executionSid} is in rows ${d.rows.join(', ')} of the sheet (edited by hand, or written by an older version): keep one and delete the others`);
         }
-        say(`flushed: ${report.written} row(s) written in ${report.appendRequests} append request(s); ${report.alreadyInSheet} were already in the sheet; ${report.remaining} remain queued.`);
+        if (opts.dryRun) {
+          say(`dry run: nothing written; ${plural(report.pending, 'row')} queued.`);
+        } else {
+          say(`flushed: ${plural(report.written, 'row')} written in ${plural(report.writeRequests, 'request')}; ${report.remaining} remain queued.`);
+        }
         if (report.refused.length > 0) {
-          throw new UserError(`${report.refused.length} queued row(s) were left in the queue because a PII column does not hold a token for this key (execution SIDs: ${report.refused.join(', ')})`);
+          for (const r of report.refused) say(`  ${r.executionSid}: ${r.reason}`);
+          throw new UserError(`${plural(report.refused.length, 'queued row')} left in the queue (reasons above): fix the flow or the sheet, then run flush again`);
         }
       } catch (error) {
         if (error instanceof FlushError || error instanceof QueueError) throw new UserError(error.message);

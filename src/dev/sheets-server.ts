@@ -43,7 +43,8 @@ export interface RunningSheetsServer {
   /** Replaces the fault options (and restarts the seeded sequence); undefined turns faults off. */
   setFaults(f: FaultOptions | undefined): void;
   /** requests: API requests received; faults: injected faults by kind ('quota' for write-quota 429s); writes: writing requests performed (late ones included, once performed). */
-  stats(): { requests: number; faults: Record<string, number>; writes: number };
+  /** pendingLateWrites: late-write requests held or waiting to be performed (0 once every late write has landed). */
+  stats(): { requests: number; faults: Record<string, number>; writes: number; pendingLateWrites: number };
   /**
    * Rows of a tab as stored, for test assertions: each cell as entered
    * (formulas as their text, numbers as String(n), booleans as TRUE/FALSE,
@@ -87,7 +88,7 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
   const sockets = new Set<Socket>();
   const lateWrites = new Set<NodeJS.Timeout>();
   const shutdown = new AbortController();
-  const counters = { requests: 0, writes: 0 };
+  const counters = { requests: 0, writes: 0, pendingLateWrites: 0 };
   let stopping: Promise<void> | undefined;
 
   const perform = (r: Route, query: URLSearchParams, body: Buffer, fields: FieldMask | undefined): Answer => {
@@ -99,10 +100,12 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
   /** late-write: nothing is answered; once the client gives up (`closed`), the write is performed lateWriteMs later. */
   const writeLate = (closed: Promise<void>, r: Route, query: URLSearchParams, body: Buffer) => {
     const delay = faults.lateWriteMs;
+    counters.pendingLateWrites++;
     void closed.then(() => {
       if (shutdown.signal.aborted) return;
       const timer = setTimeout(() => {
         lateWrites.delete(timer);
+        counters.pendingLateWrites--;
         try {
           perform(r, query, body, undefined).saved?.catch(() => undefined);
         } catch {
@@ -192,7 +195,7 @@ export async function startSheetsServer(options: SheetsServerOptions = {}): Prom
     port: address.port,
     tokenUrl: `${ctx.baseUrl}/token`,
     setFaults: (f) => faults.set(f),
-    stats: () => ({ requests: counters.requests, writes: counters.writes, faults: { ...faults.counts } }),
+    stats: () => ({ requests: counters.requests, writes: counters.writes, pendingLateWrites: counters.pendingLateWrites, faults: { ...faults.counts } }),
     rows: (spreadsheetId, tabTitle) => {
       const book = store.find(spreadsheetId);
       if (!book) throw new Error(`no spreadsheet ${spreadsheetId} on this server`);

@@ -6,7 +6,7 @@ import { setupBaseR, type HpkeContext } from '../crypto/hpke.js';
 import { utf8Strict } from '../encoding.js';
 import type { Keyring } from '../keys/keys.js';
 import { EnvelopeError } from './errors.js';
-import { HPKE_INFO, identifierFor, parseToken, type ParsedToken } from './token.js';
+import { fieldMatchesColumn, HPKE_INFO, parseToken, type ParsedToken } from './token.js';
 
 export interface OpenedCell {
   readonly field: string;
@@ -66,7 +66,7 @@ export class Opener {
     const results: CellResult[] = cells.map(({ column, token }) => {
       try {
         const opened = this.openToken(token);
-        if (checkFieldNames && opened.field !== column && opened.field !== identifierFor(column)) {
+        if (checkFieldNames && !fieldMatchesColumn(opened.field, column)) {
           return {
             ok: false,
             error: new EnvelopeError('FIELD_MISMATCH', `the cell was sealed for field "${opened.field}" but sits in column "${column}" (moved or swapped between columns)`),

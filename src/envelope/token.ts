@@ -55,13 +55,33 @@ export type ParsedToken = SealedToken | SharedToken;
 
 /**
  * The field name a column header stands for: the header itself when it is an
- * identifier, else runs of other characters turned into "_" ("Full Name" →
- * "Full_Name"), "_" prefixed before a leading digit, cut to 64 characters.
+ * identifier, else (after Unicode NFC) runs of other characters turned into
+ * "_" ("Full Name" → "Full_Name"), "_" prefixed before a leading digit, cut
+ * to 64 characters.
  */
 export function identifierFor(header: string): string {
+  return identifierOf(header.normalize('NFC'));
+}
+
+function identifierOf(header: string): string {
   let id = header.trim().replace(/[^A-Za-z0-9_]+/g, '_');
   if (id === '' || /^[0-9]/.test(id)) id = `_${id}`;
   return id.slice(0, 64);
+}
+
+/**
+ * How a name is matched against a column header: Unicode NFC, then the
+ * identifier rule above, ignoring case (`Téléphone` typed in NFD ≡
+ * `téléphone`; `Full Name` ≡ `full_name`).
+ */
+export function columnKey(name: string): string {
+  return identifierFor(name).toLowerCase();
+}
+
+/** Whether a token sealed for `field` belongs in the column headed `header` (FORMAT.md §5, check 1). */
+export function fieldMatchesColumn(field: string, header: string): boolean {
+  // identifierOf without NFC: files sealed before headers were normalized.
+  return field === header || columnKey(field) === columnKey(header) || field === identifierOf(header);
 }
 
 export function isToken(cell: string): boolean {

@@ -2,6 +2,7 @@
 // encrypt widget seals (the PII columns) and which columns publish writes.
 
 import { keyValues, urlPath, type FlowDefinition, type Widget } from './definition.js';
+import { EXECUTION_SID } from '../publish/row.js';
 import { isEncryptWidget, liquidReferences } from './lint.js';
 
 /** The Run Function widget calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
@@ -10,10 +11,10 @@ export function functionWidget(flow: FlowDefinition, name: 'encrypt' | 'publish'
   return flow.states.find(matches);
 }
 
-/** The fields encrypt seals: the columns of the sheet that hold tokens. */
+/** The fields encrypt seals: the columns of the sheet that hold tokens (execution_sid binds them and is not sealed). */
 export function sealedFields(flow: FlowDefinition): string[] {
   const w = functionWidget(flow, 'encrypt');
-  return w ? keyValues(w.properties.parameters).map((p) => p.key) : [];
+  return w ? keyValues(w.properties.parameters).map((p) => p.key).filter((k) => k !== EXECUTION_SID) : [];
 }
 
 /** The sheet's header for this flow: received_at, then publish's parameters in order. */

@@ -2,21 +2,22 @@
 // (or the pending queue), answered as JSON for widgets.<name>.parsed.*.
 
 import { publishConfig, PublishConfigError, type PublishConfig } from '../publish/config.js';
-import { publishResponse, queueRequestTimeoutMs } from '../publish/publish.js';
+import { guardResponse } from '../publish/header.js';
+import { publishResponse, syncTimeouts, type PublishDeps } from '../publish/publish.js';
 import { isProblem, readResponse } from '../publish/row.js';
-import { syncQueue, type PendingQueue } from '../queue/sync-queue.js';
+import { syncStores } from '../publish/sync-stores.js';
 import { sheetsClient } from '../sheets/client.js';
 import { SheetTable } from '../sheets/table.js';
 import { errorResult, type Core, type HttpResult } from './runtime.js';
 
-let deps: { readonly config: PublishConfig; readonly table: SheetTable; readonly queue: PendingQueue | undefined } | undefined;
+let deps: { readonly config: PublishConfig; readonly deps: PublishDeps } | undefined;
 
-function depsFor(config: PublishConfig) {
+function depsFor(config: PublishConfig): PublishDeps {
   if (deps?.config !== config) {
     const client = sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl });
-    deps = { config, table: new SheetTable(client, config.target), queue: config.queue ? syncQueue({ ...config.queue, timeoutMs: queueRequestTimeoutMs(config.deadlineMs) }) : undefined };
+    deps = { config, deps: { table: new SheetTable(client, config.target), ...syncStores(config.sync, config.target, syncTimeouts(config.deadlineMs)) } };
   }
-  return deps;
+  return deps.deps;
 }
 
 /** `serviceAccountFile`: where the private asset with the Google key is, if deployed. */
@@ -29,17 +30,12 @@ export function publishCore(serviceAccountFile: () => string | undefined): Core 
       if (error instanceof PublishConfigError) return errorResult(500, 'CONFIG_INVALID', error.message);
       throw error;
     }
-    const response = readResponse(params, config.pii);
+    const response = readResponse(params);
     if (isProblem(response)) return errorResult(response.status, response.code, response.message);
+    const refused = guardResponse(response, config.pii);
+    if (refused) return errorResult(refused.status, refused.code, refused.message);
     const result = await publishResponse(response, config, depsFor(config));
     if (isProblem(result)) return errorResult(result.status, result.code, result.message);
-    if (result.unmapped.length > 0) {
-      // Names only: they come from the flow's widget configuration, never from respondents.
-      console.warn(`publish: ${result.unmapped.length} parameter(s) have no column in the sheet and were not written: ${result.unmapped.join(', ')}`);
-    }
-    return {
-      status: 200,
-      body: { stored: result.stored === 'queue' ? 'queue' : 'sheet', duplicate: result.stored === 'duplicate', queued: result.stored === 'queue', unmapped: result.unmapped },
-    };
+    return { status: 200, body: { stored: result.stored, duplicate: result.duplicate, queued: result.stored === 'queue' } };
   };
 }

@@ -3,21 +3,28 @@
 // name with the fix; values are never quoted (some are secrets).
 
 import { readFileSync } from 'node:fs';
-import { FIELD_NAME, identifierFor } from '../envelope/index.js';
 import { KeyError, parsePublicKey, parseSharedKey } from '../keys/keys.js';
 import { parseServiceAccount, SheetsConfigError, type ServiceAccount } from '../sheets/client.js';
 import { parseSpreadsheetId, type SheetTarget } from '../sheets/table.js';
 import type { SyncQueueOptions } from '../queue/sync-queue.js';
+import { isSid } from '../twilio/sid.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class PublishConfigError extends Error {
   override readonly name = 'PublishConfigError';
+  constructor(
+    message: string,
+    /** The variable to fix. */
+    readonly configVariable: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface PiiGuard {
-  /** Field names (identifiers) whose values must be ss1 tokens for the key below. */
-  readonly columns: ReadonlySet<string>;
+  /** Column names as PII_COLUMNS lists them (matched to the header by columnKey) whose values must be ss1 tokens for the key below. */
+  readonly columns: readonly string[];
   readonly kid: string | undefined;
   readonly mode: 'sealed' | 'shared' | undefined;
 }
@@ -30,8 +37,8 @@ export interface PublishConfig {
   readonly missingValue: string;
   readonly autoHeaders: boolean;
   readonly deadlineMs: number;
-  /** Where rows go when the sheet cannot take them in time; undefined without Twilio credentials. */
-  readonly queue: SyncQueueOptions | undefined;
+  /** Twilio Sync: the row claims that make publishing exactly-once, and the queue for rows the sheet cannot take in time. */
+  readonly sync: SyncQueueOptions;
 }
 
 export const DEFAULT_DEADLINE_MS = 8000;
@@ -39,8 +46,8 @@ const MIN_DEADLINE_MS = 1000;
 // Studio's Run Function widget gives up after 10 s.
 const MAX_DEADLINE_MS = 9500;
 
-function fail(message: string): never {
-  throw new PublishConfigError(message);
+function fail(variable: string, message: string): never {
+  throw new PublishConfigError(message, variable);
 }
 
 function trimmed(env: Env, name: string): string | undefined {
@@ -57,15 +64,16 @@ function readAccount(env: Env, assetPath: string | undefined): ServiceAccount {
       try {
         text = readFileSync(assetPath, 'utf8');
       } catch {
-        fail('the service-account key asset cannot be read: deploy assets/google-service-account.private.json with the Functions');
+        fail('assets/google-service-account.private.json', 'the service-account key asset cannot be read: deploy assets/google-service-account.private.json with the Functions');
       }
       return parseServiceAccount(text, 'assets/google-service-account.private.json');
     }
   } catch (error) {
-    if (error instanceof SheetsConfigError) fail(error.message);
+    if (error instanceof SheetsConfigError) fail(json ? 'GOOGLE_SERVICE_ACCOUNT_JSON' : 'assets/google-service-account.private.json', error.message);
     throw error;
   }
   return fail(
+    'GOOGLE_SERVICE_ACCOUNT_JSON',
     'no Google service-account key: put the key JSON in assets/google-service-account.private.json (deployed as a private asset), or in GOOGLE_SERVICE_ACCOUNT_JSON for local runs',
   );
 }
@@ -73,28 +81,22 @@ function readAccount(env: Env, assetPath: string | undefined): ServiceAccount {
 function readPii(env: Env): PiiGuard {
   const list = trimmed(env, 'PII_COLUMNS');
   if (!list) {
-    fail('PII_COLUMNS is not set: list the columns that must hold encrypted answers (e.g. PII_COLUMNS=name,phone), or set PII_COLUMNS=- if this sheet holds no personal data');
+    fail('PII_COLUMNS', 'PII_COLUMNS is not set: list the columns that must hold encrypted answers (e.g. PII_COLUMNS=name,phone), or set PII_COLUMNS=- if this sheet holds no personal data');
   }
-  if (list === '-') return { columns: new Set(), kid: undefined, mode: undefined };
-  const columns = new Set<string>();
-  for (const raw of list.split(',')) {
-    const name = raw.trim();
-    if (name === '') continue;
-    const id = FIELD_NAME.test(name) ? name : identifierFor(name);
-    columns.add(id);
-  }
-  if (columns.size === 0) fail('PII_COLUMNS lists no column: give comma-separated column names, or - for none');
+  if (list === '-') return { columns: [], kid: undefined, mode: undefined };
+  const columns = list.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (columns.length === 0) fail('PII_COLUMNS', 'PII_COLUMNS lists no column: give comma-separated column names, or - for none');
   const pub = trimmed(env, 'SURVEY_PUBLIC_KEY');
   const secret = trimmed(env, 'SURVEY_SECRET_KEY');
-  if (pub && secret) fail('both SURVEY_PUBLIC_KEY and SURVEY_SECRET_KEY are set; set exactly one, the same as for the encrypt Function');
+  if (pub && secret) fail('SURVEY_SECRET_KEY', 'both SURVEY_PUBLIC_KEY and SURVEY_SECRET_KEY are set; set exactly one, the same as for the encrypt Function');
   if (!pub && !secret) {
-    fail('PII_COLUMNS is set but neither SURVEY_PUBLIC_KEY nor SURVEY_SECRET_KEY is: set the same key as for the encrypt Function, so publish can check that those columns hold answers encrypted for it');
+    fail('SURVEY_PUBLIC_KEY', 'PII_COLUMNS is set but neither SURVEY_PUBLIC_KEY nor SURVEY_SECRET_KEY is: set the same key as for the encrypt Function, so publish can check that those columns hold answers encrypted for it');
   }
   try {
     const recipient = pub ? parsePublicKey(pub) : parseSharedKey(secret as string);
     return { columns, kid: recipient.kid, mode: recipient.mode };
   } catch (error) {
-    if (error instanceof KeyError) fail(`${pub ? 'SURVEY_PUBLIC_KEY' : 'SURVEY_SECRET_KEY'} is not valid: ${error.message}`);
+    if (error instanceof KeyError) fail(pub ? 'SURVEY_PUBLIC_KEY' : 'SURVEY_SECRET_KEY', `${pub ? 'SURVEY_PUBLIC_KEY' : 'SURVEY_SECRET_KEY'} is not valid: ${error.message}`);
     throw error;
   }
 }
@@ -104,7 +106,7 @@ function readDeadline(env: Env): number {
   if (!text) return DEFAULT_DEADLINE_MS;
   const ms = Number(text);
   if (!Number.isInteger(ms) || ms < MIN_DEADLINE_MS || ms > MAX_DEADLINE_MS) {
-    fail(`PUBLISH_DEADLINE_MS must be a whole number of milliseconds from ${MIN_DEADLINE_MS} to ${MAX_DEADLINE_MS} (Studio gives up after 10 s)`);
+    fail('PUBLISH_DEADLINE_MS', `PUBLISH_DEADLINE_MS must be a whole number of milliseconds from ${MIN_DEADLINE_MS} to ${MAX_DEADLINE_MS} (Studio gives up after 10 s)`);
   }
   return ms;
 }
@@ -112,26 +114,32 @@ function readDeadline(env: Env): number {
 function readUrl(env: Env, name: string): string | undefined {
   const text = trimmed(env, name);
   if (!text) return undefined;
-  if (!/^https?:\/\/[^\s/]+/.test(text)) fail(`${name} must be an http(s) URL, e.g. http://127.0.0.1:8787 for a local sealed-survey sheets-server; leave it unset to use Google`);
+  if (!/^https?:\/\/[^\s/]+/.test(text)) fail(name, `${name} must be an http(s) URL, e.g. http://127.0.0.1:8787 for a local sealed-survey sheets-server; leave it unset to use Google`);
   return text;
 }
 
-function readQueue(env: Env): SyncQueueOptions | undefined {
+function readSync(env: Env): SyncQueueOptions {
   const accountSid = trimmed(env, 'ACCOUNT_SID');
   const authToken = trimmed(env, 'AUTH_TOKEN');
-  if (!accountSid || !authToken) return undefined;
+  const missing = [accountSid ? undefined : 'ACCOUNT_SID', authToken ? undefined : 'AUTH_TOKEN'].filter((v) => v !== undefined);
+  if (missing.length > 0) {
+    fail(
+      missing[0] as string,
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: publish keeps one row per response through Twilio Sync; on Twilio tick "Add my Twilio Credentials (ACCOUNT_SID) and (AUTH_TOKEN) to ENV" in the service's environment variables, locally put them in .env`,
+    );
+  }
+  if (!isSid(accountSid as string, 'AC')) fail('ACCOUNT_SID', 'ACCOUNT_SID is not an Account SID (AC followed by 32 hex digits): copy it from the Twilio Console, or tick "Add my Twilio Credentials" on Twilio');
   const serviceSid = trimmed(env, 'SYNC_SERVICE_SID') ?? 'default';
-  if (serviceSid !== 'default' && !/^IS[0-9a-fA-F]{32}$/.test(serviceSid)) fail('SYNC_SERVICE_SID must be a Sync service SID (IS followed by 32 hex digits) or "default"');
+  if (serviceSid !== 'default' && !isSid(serviceSid, 'IS')) fail('SYNC_SERVICE_SID', 'SYNC_SERVICE_SID must be a Sync service SID (IS followed by 32 hex digits) or "default"');
   const apiUrl = readUrl(env, 'SYNC_API_URL');
-  return { accountSid, authToken, serviceSid, ...(apiUrl ? { apiUrl } : {}) };
+  return { accountSid: accountSid as string, authToken: authToken as string, serviceSid, ...(apiUrl ? { apiUrl } : {}) };
 }
-
 
 export function readPublishConfig(env: Env, assetPath?: string): PublishConfig {
   const sheet = trimmed(env, 'SHEET_ID');
-  if (!sheet) fail('SHEET_ID is not set: set it to the spreadsheet\'s ID or its URL (https://docs.google.com/spreadsheets/d/…)');
+  if (!sheet) fail('SHEET_ID', 'SHEET_ID is not set: set it to the spreadsheet\'s ID or its URL (https://docs.google.com/spreadsheets/d/…)');
   const spreadsheetId = parseSpreadsheetId(sheet);
-  if (!spreadsheetId) fail('SHEET_ID is neither a spreadsheet ID nor a Google Sheets URL: copy the URL from the browser\'s address bar');
+  if (!spreadsheetId) fail('SHEET_ID', 'SHEET_ID is neither a spreadsheet ID nor a Google Sheets URL: copy the URL from the browser\'s address bar');
   const tab = trimmed(env, 'SHEET_TAB');
   return {
     target: { spreadsheetId, tab },
@@ -141,7 +149,7 @@ export function readPublishConfig(env: Env, assetPath?: string): PublishConfig {
     missingValue: env.SHEET_MISSING_VALUE ?? '',
     autoHeaders: /^(1|true|yes)$/i.test(trimmed(env, 'SHEET_AUTO_HEADERS') ?? ''),
     deadlineMs: readDeadline(env),
-    queue: readQueue(env),
+    sync: readSync(env),
   };
 }
 

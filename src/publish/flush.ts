@@ -1,21 +1,21 @@
-// Draining the pending queue into the sheet: many rows per append request
-// (the sheet's write quota counts requests, not rows), idempotent by
-// execution_sid, and an item leaves the queue only once its row is confirmed.
+// Draining the pending queue into the sheet. Each queued response goes to
+// the row its execution claimed (claiming one now if publish never got that
+// far), many rows per request (the sheet's write quota counts requests, not
+// rows); writing a row again is harmless, so a request whose answer was lost
+// is simply repeated, and an item leaves the queue only once its row is
+// written. Finally the execution_sid column is checked for duplicates that
+// something else (a hand edit, an older version) left.
 
-import { QueueError, type PendingQueue, type PendingRow } from '../queue/sync-queue.js';
+import { plural } from '../plural.js';
+import { QueueError, type PendingRow } from '../queue/sync-queue.js';
 import { backoffMs, classify, sleep, type BackoffPolicy } from '../sheets/retry.js';
-import type { SheetTable } from '../sheets/table.js';
-import type { PiiGuard } from './config.js';
-import { EXECUTION_SID, RECEIVED_AT, checkPii, headerIndex, toRow, unmappedFields } from './row.js';
-
-export interface FlushSettings {
-  readonly pii: PiiGuard;
-  readonly missingValue: string;
-  readonly autoHeaders: boolean;
-}
+import type { PlacedRow, SheetTable, TabGrid } from '../sheets/table.js';
+import { columnFinder, guardResponse, planRow, type RowSettings } from './header.js';
+import { EXECUTION_SID, RECEIVED_AT, type Problem } from './row.js';
+import type { SyncStores } from './sync-stores.js';
 
 export interface FlushOptions {
-  /** Rows per append request. */
+  /** Rows per write request. */
   readonly batchSize: number;
   readonly dryRun?: boolean;
   /** Attempts per request before giving up (the queue keeps what was not written). */
@@ -24,19 +24,30 @@ export interface FlushOptions {
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
   readonly progress?: (message: string) => void;
-  /** Queue removals per second: Twilio Sync allows 20 writes/s per Map (10 s bursts). */
+  /** Sync writes per second (claims, removals): Twilio Sync allows 20 writes/s per object (10 s bursts). */
   readonly removalsPerSecond?: number;
+}
+
+export interface Refusal {
+  readonly executionSid: string;
+  readonly reason: string;
+}
+
+export interface Duplicate {
+  readonly executionSid: string;
+  /** Sheet rows (header = row 1). */
+  readonly rows: readonly number[];
 }
 
 export interface FlushReport {
   readonly pending: number;
   readonly written: number;
-  readonly alreadyInSheet: number;
-  readonly appendRequests: number;
-  /** Items left in the queue because their PII columns are not valid tokens. */
-  readonly refused: readonly string[];
-  readonly unmapped: readonly string[];
+  readonly writeRequests: number;
+  /** Items left in the queue: PII columns not tokens for this key, or a field with no column. */
+  readonly refused: readonly Refusal[];
   readonly remaining: number;
+  /** execution_sid values found in more than one row of the sheet. */
+  readonly duplicates: readonly Duplicate[];
 }
 
 export class FlushError extends Error {
@@ -45,11 +56,12 @@ export class FlushError extends Error {
 
 /** Google's advice for Sheets 429s: exponential backoff up to about a minute. */
 const FLUSH_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 32_000 };
-/** Google recommends append payloads of at most 2 MB. */
+/** Google recommends request payloads of at most 2 MB. */
 const MAX_BATCH_BYTES = 2_000_000;
-const REMOVE_CONCURRENCY = 8;
+const SYNC_CONCURRENCY = 8;
 export const DEFAULT_REMOVALS_PER_SECOND = 15;
-const REMOVE_ATTEMPTS = 6;
+const SYNC_ATTEMPTS = 6;
+const GROW_ROWS = 1000;
 
 /** Runs `work` on every item, at most `limit` at once and starting at most `perSecond` a second. */
 async function paced<T>(items: readonly T[], limit: number, perSecond: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -67,118 +79,129 @@ async function paced<T>(items: readonly T[], limit: number, perSecond: number, w
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-export async function flushQueue(table: SheetTable, queue: PendingQueue, settings: FlushSettings, options: FlushOptions): Promise<FlushReport> {
+/** execution_sid values in more than one row; `sids` are the column's cells from row 2 on. */
+export function duplicateRows(sids: readonly string[]): Duplicate[] {
+  const rows = new Map<string, number[]>();
+  sids.forEach((sid, i) => {
+    if (sid.trim() === '') return;
+    rows.set(sid, [...(rows.get(sid) ?? []), i + 2]);
+  });
+  return [...rows].filter(([, at]) => at.length > 1).map(([executionSid, at]) => ({ executionSid, rows: at }));
+}
+
+export async function flushQueue(table: SheetTable, stores: SyncStores, settings: RowSettings, options: FlushOptions): Promise<FlushReport> {
   const policy = options.backoff ?? FLUSH_BACKOFF;
   const maxAttempts = options.maxAttempts ?? 10;
   const timeout = options.requestTimeoutMs ?? 60_000;
   const random = options.random ?? Math.random;
   const say = options.progress ?? (() => {});
+  const syncRate = options.removalsPerSecond ?? DEFAULT_REMOVALS_PER_SECOND;
 
-  /**
-   * One request with retries. A write that may have landed is not repeated
-   * here: AmbiguousWrite sends the caller to look first. `failures` counts
-   * across those round trips, so a sheet that keeps failing ends the flush.
-   */
-  async function withRetries<T>(what: string, write: boolean, run: () => Promise<T>, failures = { count: 0 }): Promise<T> {
-    for (;;) {
-      const attempt = failures.count;
+  /** One Sheets request with retries; every request here is safe to repeat. */
+  async function sheets<T>(what: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
       try {
         return await run();
       } catch (error) {
-        failures.count++;
-        const outcome = classify(error, write);
+        const outcome = classify(error, false);
         if (!outcome.retry) throw new FlushError(`Google Sheets refused to ${what} (HTTP ${outcome.status}): check SHEET_ID, SHEET_TAB and that the sheet is shared with the service account as Editor`);
         if (attempt + 1 >= maxAttempts) throw new FlushError(`Google Sheets kept failing to ${what} (${outcome.reason}, ${maxAttempts} attempts); the rows not yet written stay queued: run flush again later`);
         const delay = backoffMs(policy, attempt, outcome.retryAfterMs, random);
         say(`  ${what}: ${outcome.reason}, retrying in ${(delay / 1000).toFixed(1)} s`);
         await sleep(delay);
-        if (outcome.ambiguous) throw new AmbiguousWrite();
+      }
+    }
+  }
+
+  /** One Sync call with retries on an unreachable Sync. */
+  async function sync<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof QueueError) || error.code !== 'UNREACHABLE' || attempt + 1 >= SYNC_ATTEMPTS) throw error;
+        await sleep(backoffMs(policy, attempt, undefined, random));
       }
     }
   }
 
   const items: PendingRow[] = [];
-  for await (const item of queue.list()) items.push(item);
-  const empty = { pending: items.length, written: 0, alreadyInSheet: 0, appendRequests: 0, refused: [], unmapped: [], remaining: items.length };
-  if (items.length === 0) return empty;
+  for await (const item of stores.queue.list()) items.push(item);
 
-  const refused: string[] = [];
-  const valid = items.filter((item) => {
-    if (!checkPii(item.columns, settings.pii)) return true;
-    refused.push(item.executionSid);
-    return false;
-  });
-
-  let header = await withRetries('read the header row', false, () => table.header(timeout));
-  const allFields = Object.assign({}, ...valid.map((i) => i.columns)) as Record<string, string>;
-  if (settings.autoHeaders && unmappedFields(allFields, header).length > 0) {
-    const base = header.length > 0 ? header : [RECEIVED_AT, EXECUTION_SID];
-    const extended = [...base, ...unmappedFields(allFields, base)];
-    if (!options.dryRun) await withRetries('extend the header row', false, () => table.writeHeader(extended, timeout));
-    header = extended;
-  }
-  const sidColumn = headerIndex(header).get(EXECUTION_SID);
-  if (sidColumn === undefined) throw new FlushError('the sheet has no execution_sid column: add one to row 1 (or set SHEET_AUTO_HEADERS=1), then run flush again');
-  const unmapped = unmappedFields(allFields, header);
-
-  const inSheet = async () => new Set(await withRetries('read the execution_sid column', false, () => table.column(sidColumn, timeout)));
-  let present = await inSheet();
-  let alreadyInSheet = 0;
-  let written = 0;
-  let appendRequests = 0;
-  /** Removes confirmed rows from the queue; a Sync hiccup is retried, and a row left behind is found in the sheet next time. */
-  const removeOne = async (row: PendingRow) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await queue.remove(row.executionSid);
-      } catch (error) {
-        if (!(error instanceof QueueError) || error.code !== 'UNREACHABLE' || attempt + 1 >= REMOVE_ATTEMPTS) throw error;
-        await sleep(backoffMs(policy, attempt, undefined, random));
-      }
-    }
-  };
-  const removeAll = async (rows: readonly PendingRow[]) => {
-    if (!options.dryRun) await paced(rows, REMOVE_CONCURRENCY, options.removalsPerSecond ?? DEFAULT_REMOVALS_PER_SECOND, removeOne);
-  };
-
-  const done = valid.filter((i) => present.has(i.executionSid));
-  await removeAll(done);
-  alreadyInSheet += done.length;
-  let todo = valid.filter((i) => !present.has(i.executionSid));
-  say(`${items.length} queued row(s): ${done.length} already in the sheet, ${todo.length} to write${refused.length ? `, ${refused.length} refused (PII columns not encrypted for this key)` : ''}`);
-  if (options.dryRun) return { ...empty, alreadyInSheet: done.length, refused, unmapped, remaining: items.length };
-
-  let failures = { count: 0 };
-  while (todo.length > 0) {
-    const batch: PendingRow[] = [];
-    let bytes = 0;
-    for (const item of todo) {
-      const size = JSON.stringify(item.columns).length;
-      if (batch.length > 0 && (batch.length >= options.batchSize || bytes + size > MAX_BATCH_BYTES)) break;
-      batch.push(item);
-      bytes += size;
-    }
-    try {
-      await withRetries(`append ${batch.length} row(s)`, true, () => (appendRequests++, table.append(batch.map((i) => toRow(i.columns, header, settings.missingValue)), timeout)), failures);
-    } catch (error) {
-      if (!(error instanceof AmbiguousWrite)) throw error;
-      // The append may have landed: look before writing any of these rows again.
-      present = await inSheet();
-      const landed = batch.filter((i) => present.has(i.executionSid));
-      await removeAll(landed);
-      written += landed.length;
-      todo = todo.filter((i) => !present.has(i.executionSid));
+  let header: readonly string[] = await sheets('read the header row', () => table.header(timeout));
+  let extendsHeader = false;
+  const refused: Refusal[] = [];
+  const planned: Array<{ item: PendingRow; values?: readonly string[] }> = [];
+  for (const item of items) {
+    const response = { executionSid: item.executionSid, columns: item.columns };
+    const problem: Problem | undefined = guardResponse(response, settings.pii);
+    const plan = problem ?? planRow(response, header, settings);
+    if ('code' in plan) {
+      if (plan.status === 500) throw new FlushError(`${plan.message} — then run flush again`);
+      refused.push({ executionSid: item.executionSid, reason: plan.message });
       continue;
     }
-    failures = { count: 0 };
-    await removeAll(batch);
-    written += batch.length;
-    todo = todo.slice(batch.length);
-    say(`  wrote ${written} of ${written + todo.length}`);
+    header = plan.header;
+    extendsHeader ||= plan.extendsHeader;
+    planned.push({ item });
   }
-  return { pending: items.length, written, alreadyInSheet, appendRequests, refused, unmapped, remaining: refused.length };
-}
+  say(`${plural(items.length, 'queued row')}: ${planned.length} to write${refused.length ? `, ${refused.length} refused` : ''}`);
 
-class AmbiguousWrite extends Error {
-  override readonly name = 'AmbiguousWrite';
+  const sidColumn = columnFinder(header)(EXECUTION_SID);
+  const checkDuplicates = async () =>
+    sidColumn === undefined || header.length === 0 ? [] : duplicateRows(await sheets('read the execution_sid column', () => table.column(sidColumn, timeout)));
+
+  if (options.dryRun || planned.length === 0) {
+    return { pending: items.length, written: 0, writeRequests: 0, refused, remaining: items.length, duplicates: await checkDuplicates() };
+  }
+
+  // Every response's row: the one its execution claimed, or one claimed now.
+  let grid: TabGrid | undefined;
+  const firstRow = async () => {
+    grid ??= await sheets('read the sheet\'s size', () => table.grid(timeout));
+    const g = grid;
+    // Row 1 is the header even while it is still empty.
+    return Math.max(2, (await sheets('count the sheet\'s rows', () => table.usedRows(g, timeout))) + 1);
+  };
+  const placed: Array<{ item: PendingRow; row: PlacedRow }> = [];
+  await paced(planned, SYNC_CONCURRENCY, syncRate, async ({ item }) => {
+    const receivedAt = item.columns[RECEIVED_AT] ?? item.queuedAt;
+    const claim = await sync(() => stores.claims.claim(item.executionSid, receivedAt, firstRow));
+    const columns = { ...item.columns, [RECEIVED_AT]: claim.receivedAt };
+    const plan = planRow({ executionSid: item.executionSid, columns }, header, settings);
+    if ('code' in plan) throw new FlushError(plan.message);
+    placed.push({ item, row: { row: claim.row, values: plan.values } });
+  });
+  placed.sort((a, b) => a.row.row - b.row.row);
+
+  grid ??= await sheets('read the sheet\'s size', () => table.grid(timeout));
+  const lastRow = placed.at(-1)?.row.row ?? 0;
+  if (grid.rows < lastRow) {
+    const g = grid;
+    await sheets('add rows to the sheet', () => table.extend(g, 'ROWS', Math.max(GROW_ROWS, lastRow - g.rows), timeout));
+  }
+  if (grid.columns < header.length) {
+    const g = grid;
+    await sheets('add columns to the sheet', () => table.extend(g, 'COLUMNS', header.length - g.columns, timeout));
+  }
+  if (extendsHeader) await sheets('extend the header row', () => table.writeHeader(header, timeout));
+
+  let written = 0;
+  let writeRequests = 0;
+  for (let start = 0; start < placed.length; ) {
+    const batch: Array<{ item: PendingRow; row: PlacedRow }> = [];
+    let bytes = 0;
+    for (const entry of placed.slice(start)) {
+      const size = entry.row.values.reduce((n, v) => n + v.length + 3, 0);
+      if (batch.length > 0 && (batch.length >= options.batchSize || bytes + size > MAX_BATCH_BYTES)) break;
+      batch.push(entry);
+      bytes += size;
+    }
+    await sheets(`write ${plural(batch.length, 'row')}`, () => (writeRequests++, table.writeRows(batch.map((e) => e.row), timeout)));
+    await paced(batch, SYNC_CONCURRENCY, syncRate, ({ item }) => sync(() => stores.queue.remove(item.executionSid)));
+    written += batch.length;
+    start += batch.length;
+    say(`  wrote ${written} of ${placed.length}`);
+  }
+  return { pending: items.length, written, writeRequests, refused, remaining: refused.length, duplicates: await checkDuplicates() };
 }

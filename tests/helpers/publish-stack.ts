@@ -109,3 +109,12 @@ export async function publish(server: RunningFunctions, params: Record<string, s
 export function dataRows(backends: Backends, spreadsheetId: string, tab = 'Responses'): string[][] {
   return backends.sheets.rows(spreadsheetId, tab).slice(1);
 }
+
+/** Polls until `done()` holds; fails after a generous bound (a stuck condition, not a slow machine). */
+export async function waitFor(done: () => boolean, what = 'the condition', boundMs = 120_000): Promise<void> {
+  const giveUp = Date.now() + boundMs;
+  while (!done()) {
+    if (Date.now() > giveUp) throw new Error(`${what} did not hold within ${boundMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
