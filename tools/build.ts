@@ -19,7 +19,9 @@ async function buildFunctions(): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'assets'), { recursive: true });
   // Private assets (the Google key) are git-ignored and deployed from here.
-  if (existsSync(join(root, 'assets'))) cpSync(join(root, 'assets'), join(out, 'assets'), { recursive: true });
+  // The folder's README documents it; it is not an asset to deploy.
+  const readme = join(root, 'assets', 'README.md');
+  if (existsSync(join(root, 'assets'))) cpSync(join(root, 'assets'), join(out, 'assets'), { recursive: true, filter: (from) => from !== readme });
   const entryPoints = readdirSync(join(root, 'functions'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join(root, 'functions', f));
