@@ -8,6 +8,7 @@
 // address (contact.channel.address, trigger.message.From, …) is always PII.
 // `widgets.<encrypt>.parsed.*` is ciphertext and is not.
 
+import { EXECUTION_SID } from '../publish/row.js';
 import { Liquid } from 'liquidjs';
 import { type FlowDefinition, type Widget, stringProperties } from './definition.js';
 
@@ -314,6 +315,8 @@ function checkPii(flow: FlowDefinition, values: readonly Value[], assignments: R
     const m = encrypts.has(v.widget.name) ? /^parameters\[(\d+)\]\.value$/.exec(v.path) : null;
     if (!m) continue;
     const key = keyOf(v.widget, 'parameters', Number(m[1]));
+    // execution_sid ({{flow.sid}}) binds the tokens and is not sealed: not personal data.
+    if (key === EXECUTION_SID) continue;
     for (const path of v.paths) {
       if (path[0] === 'widgets' && path[1] !== undefined && encrypts.has(path[1])) continue;
       if (key !== undefined && !sealedAs.has(dot(path))) sealedAs.set(dot(path), `widgets.${v.widget.name}.parsed.${key}`);
