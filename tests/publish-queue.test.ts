@@ -106,6 +106,19 @@ describe('publish: the deadline and the queue', () => {
     await queue.remove(bad.execution_sid as string);
   });
 
+  it('flush reports execution_sid values found in more than one row (a hand edit, an older version), with their row numbers', async () => {
+    const sheetId = await newSheet(backends);
+    const env = publishEnv(backends, sheetId);
+    const a = answer();
+    const b = answer();
+    const row = (p: Record<string, string>) => ['2026-01-01T00:00:00.000Z', p.execution_sid, '', p.name, p.phone, p.age, p.comment] as string[];
+    await backends.client.spreadsheets.values.update({ spreadsheetId: sheetId, range: "'Responses'!A2", valueInputOption: 'RAW', requestBody: { values: [row(a), row(b), row(a)] } });
+    const result = await flush(env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`execution ${a.execution_sid} is in rows 2, 4 of the sheet`);
+    expect(result.stderr).not.toContain(b.execution_sid as string);
+  });
+
   it('flush answers bad configuration and an unreachable sheet clearly, changing nothing', async () => {
     const sheetId = await newSheet(backends);
     const env = publishEnv(backends, sheetId);
