@@ -6,12 +6,12 @@ import { fromB64 } from '../encoding.js';
 import { KeyError, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { respondentId } from '../pseudonym.js';
 import { isSid } from '../twilio/sid.js';
+// Not sealed: the Studio execution ({{flow.sid}}) every token is bound to.
+import { EXECUTION_SID } from '../publish/row.js';
 import { errorResult, type Env, type HttpResult, type Params } from './runtime.js';
 
 export const RESPONDENT_PARAM = 'respondent';
 export const RESPONDENT_ID = 'respondent_id';
-/** Not sealed: the Studio execution ({{flow.sid}}) every token is bound to. */
-export const EXECUTION_SID = 'execution_sid';
 
 interface EncryptConfig {
   readonly recipient: Recipient;
