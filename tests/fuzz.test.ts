@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as decryptCsv } from '../src/cli/decrypt-csv.js';
-import { EnvelopeError, Opener, sealResponse } from '../src/envelope/index.js';
+import { EnvelopeError, Opener, sealResponse, systemRandomness } from '../src/envelope/index.js';
 import { keygen, loadKeyFiles } from '../src/keys/files.js';
 import { parsePublicKey } from '../src/keys/keys.js';
 import { toCsv } from './helpers/csv.js';
@@ -21,10 +21,12 @@ beforeAll(() => {
   keygen('sealed', join(dir, 'k'));
   pem = join(dir, 'k', 'survey-private.pem');
   const recipient = parsePublicKey(readFileSync(join(dir, 'k', 'survey-public.txt'), 'utf8'));
-  const rows = [['date', 'name', 'phone', 'notes']];
+  // Half the rows bound to their execution (pkx), half not (pk), so both row checks are mutated too.
+  const rows = [['date', 'execution_sid', 'name', 'phone', 'notes']];
   for (let i = 0; i < 6; i++) {
-    const t = sealResponse([['name', `Name ${i} "q", ñ`], ['phone', `+2547${i}`]], recipient);
-    rows.push([`2026-11-0${i}`, t.get('name') as string, t.get('phone') as string, i % 2 ? 'a,b\nc' : 'plain']);
+    const execution = `FN${String(i).repeat(32)}`;
+    const t = sealResponse([['name', `Name ${i} "q", ñ`], ['phone', `+2547${i}`]], recipient, systemRandomness, i % 2 ? execution : undefined);
+    rows.push([`2026-11-0${i}`, execution, t.get('name') as string, t.get('phone') as string, i % 2 ? 'a,b\nc' : 'plain']);
   }
   base = Buffer.from(toCsv(rows, '\r\n'));
   tokens = rows.slice(1).flatMap((r) => [r[1] as string, r[2] as string]);
@@ -51,7 +53,7 @@ function mutate(input: Buffer, next: () => number): Buffer {
 }
 
 describe('fuzz', () => {
-  it('decrypt-csv answers 1,500 mutated files with exit 0/1/2, clear messages, and no partial output', async () => {
+  it('decrypt-csv answers 1,500 mutated files with exit 0/1/2, clear messages, and no partial output (keep|blank: the whole file)', async () => {
     const errors: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
       errors.push(String(chunk));
@@ -69,7 +71,8 @@ describe('fuzz', () => {
         const out = join(caseDir, 'out.csv');
         mkdirSync(caseDir);
         const args = ['node', 'decrypt-csv', '-q', '--threads', '0', '--key-file', pem, input, '-o', out];
-        if (next() < 0.3) args.push('--on-error', next() < 0.5 ? 'keep' : 'blank');
+        const keeping = next() < 0.3;
+        if (keeping) args.push('--on-error', next() < 0.5 ? 'keep' : 'blank');
         if (next() < 0.3) args.push('--columns', 'name,phone');
         errors.length = 0;
         const code = await decryptCsv(args);
@@ -79,7 +82,9 @@ describe('fuzz', () => {
         expect(said, `seed ${seed}`).not.toMatch(/unexpected error|\n\s+at /);
         if (code !== 0) {
           expect(said.length, `seed ${seed}`).toBeGreaterThan(10);
-          expect(readdirSync(caseDir), `seed ${seed}`).toEqual([]);
+          // keep|blank write the file and still exit 1 when a cell or row failed, saying so; nothing else is ever left.
+          if (keeping && code === 1 && said.includes('Everything else was decrypted into')) expect(readdirSync(caseDir), `seed ${seed}`).toEqual(['out.csv']);
+          else expect(readdirSync(caseDir), `seed ${seed}`).toEqual([]);
         } else {
           expect(existsSync(out), `seed ${seed}`).toBe(true);
         }

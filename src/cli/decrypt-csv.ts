@@ -1,26 +1,36 @@
 // decrypt-csv: the analyst's command.
 
-import { Option } from 'commander';
-import { statSync } from 'node:fs';
-import { detectColumns, resolveColumns } from '../csvcrypt/columns.js';
-import { defaultOutputPath, runCsvTransform, sheetRow, type RunSummary } from '../csvcrypt/run.js';
-import type { DecryptSetup, OnError } from '../csvcrypt/setup.js';
-import { EXIT_USAGE, newProgram, runProgram, UserError } from './common.js';
-import { gatherKeys, legacyKeyFrom, REFUSED_SECRET_OPTIONS, refuseSecretOption } from './key-sources.js';
-import { fmtInt, note, progressLine, warn } from './terminal.js';
+import { Option, type Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import type { Delimiter } from '../csv/scan.js';
+import { detectColumns, executionColumn, resolveColumns } from '../csvcrypt/columns.js';
+import { keptReport, rowList } from '../csvcrypt/problems.js';
+import { defaultOutputPath, runCsvTransform, type RunSummary } from '../csvcrypt/run.js';
+import type { ColumnPlan, DecryptSetup, OnError } from '../csvcrypt/setup.js';
+import { StdoutClosed, tolerateClosedStdout } from '../csvcrypt/stdout.js';
+import { EXIT_OK, EXIT_USAGE, newProgram, runProgram, UserError } from './common.js';
+import { gatherKeys, keyArgumentError, legacyKeyFrom, looksLikeKeyText, looksLikePem, REFUSED_SECRET_OPTIONS, refuseKeyArgument, refuseSecretOption } from './key-sources.js';
+import { plural } from '../plural.js';
+import { note, progressLine, warn } from './terminal.js';
 
 interface Options {
   columns?: string;
   keyFile: string[];
   legacyPassphraseFile?: string;
+  allowLegacyCells?: boolean;
   output?: string;
   force?: boolean;
+  delimiter?: string;
   onError: string;
   excelSafe?: boolean;
   ignoreColumnNames?: boolean;
   quiet?: boolean;
   threads?: string;
 }
+
+const EXIT_PIPE_CLOSED = 141;
+
+const DELIMITERS: Record<string, Delimiter> = { ',': ',', ';': ';', tab: '\t' };
 
 const HELP = `
 Keys (never on the command line):
@@ -32,38 +42,69 @@ Keys (never on the command line):
 Examples:
   $ decrypt-csv --key-file keys/survey-private.pem survey.csv
       writes survey.decrypted.csv beside survey.csv, columns detected
+  $ decrypt-csv --key-file keys/survey-private.pem "My Survey (export).csv"
+      quote paths with spaces
   $ decrypt-csv --columns full_name,national_id --key-file keys/survey-private.pem survey.csv -o plain.csv
   $ decrypt-csv --key-file - survey.csv < keys/survey-private.pem
   $ SURVEY_SECRET_KEY="$(cat keys/survey-secret.key)" decrypt-csv survey.csv
+  $ decrypt-csv --key-file keys/survey-private.pem survey.csv -o - | wc -l
+      standard output gets the file only once all of it decrypted
+  $ decrypt-csv --delimiter ";" --key-file keys/survey-private.pem excel-export.csv
   $ decrypt-csv --legacy-passphrase-file passphrase.txt --columns name,phone old-survey.csv
+
+What is checked: a column is decrypted when most of its cells in the first
+rows are sealed; then every non-empty cell in it must be a sealed cell of that
+column, of the same response as the rest of its row, and (tokens sealed with
+the execution) of the row's execution_sid; and no response may appear in two
+rows. Rows whose cells are all empty are passed through. Semicolon- and
+tab-separated files are recognised from the header, and keep their separator.
 
 Spreadsheet safety: answers typed by strangers can start with = + - @ and run as
 formulas when the file is opened in Excel or Sheets. When writing a file,
 decrypted cells that do are prefixed with ' (shown as text); --no-excel-safe
 turns this off. Writing to standard output (-o -) feeds another program, so
-there it is off unless you add --excel-safe.
+there it is off unless you add --excel-safe. Standard output is spooled in a
+private temporary file (in TMPDIR) until the whole file decrypted.
 
-Exit status: 0 done, 1 a cell or file could not be processed (nothing written), 2 wrong usage.
+Exit status:
+  0    done
+  1    a cell, row or file could not be processed: nothing written (with
+       --on-error keep or blank the file is written, and the status is still 1)
+  2    wrong usage
+  130  interrupted (nothing written)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  tolerateClosedStdout();
+  // Before commander, which would echo a PEM line back as an "unknown option".
+  if (argv.slice(2).some(looksLikePem)) {
+    const error = keyArgumentError();
+    process.stderr.write(`decrypt-csv: ${error.message}\n`);
+    return error.exitCode;
+  }
+  let exitCode = EXIT_OK;
   const program = newProgram('decrypt-csv')
     .description('Decrypt the sealed columns of a survey CSV export on this computer. Writes a new file; the input is never changed.')
     .argument('<input>', 'the CSV file downloaded from the sheet, or - for standard input')
+    .allowExcessArguments(true)
     .option('--columns <list>', 'columns to decrypt, by header name or number (1 = first), comma-separated; default: every column holding sealed tokens')
     .option('--key-file <path>', 'key file (repeatable; the key id in each cell picks the key)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--legacy-passphrase-file <path>', 'file holding the passphrase of old CryptoJS cells (twilio_encrypt_fields.js); or SURVEY_LEGACY_PASSPHRASE')
+    .option('--allow-legacy-cells', 'decrypt old CryptoJS cells even in a column that also holds sealed tokens (a partly migrated sheet); refused otherwise, as an old cell could have been put in place of a sealed one')
     .option('-o, --output <path>', 'output file; - for standard output (default: <input>.decrypted.csv beside the input)')
     .option('--force', 'replace the output file if it exists')
-    .addOption(new Option('--on-error <mode>', 'a cell that cannot be decrypted: fail (stop, write nothing), keep (leave it as it is), blank (empty it)').choices(['fail', 'keep', 'blank']).default('fail'))
+    .addOption(new Option('--delimiter <separator>', 'the cell separator: "," ";" or tab (default: read from the header)').choices(Object.keys(DELIMITERS)))
+    .addOption(new Option('--on-error <mode>', 'a cell that cannot be decrypted: fail (stop, write nothing), keep (leave it as it is), blank (empty it); keep and blank write the file and exit 1').choices(['fail', 'keep', 'blank']).default('fail'))
     .option('--excel-safe', "prefix decrypted cells starting with = + - @ with ' (default when writing a file)")
     .option('--no-excel-safe', 'write decrypted values exactly as answered')
     .option('--ignore-column-names', 'do not check that each cell sits under the column it was sealed for (only if columns were renamed)')
     .option('-q, --quiet', 'no progress line and no summary')
     .addOption(new Option('--threads <n>', 'worker threads (0 = none); default: by input size').hideHelp())
     .addHelpText('after', HELP)
-    .action(async (input: string, opts: Options) => {
-      await decrypt(input, opts);
+    .action(async (input: string, opts: Options, cmd: Command) => {
+      if (cmd.args.some(looksLikeKeyText)) refuseKeyArgument();
+      if (cmd.args.length > 1) throw extraArguments(cmd.args);
+      exitCode = await decrypt(input, opts);
     });
   for (const name of REFUSED_SECRET_OPTIONS) program.addOption(new Option(`${name} <value>`).hideHelp());
   program.hook('preAction', (_cmd, action) => {
@@ -73,14 +114,28 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (o[key] !== undefined) refuseSecretOption(name);
     }
   });
-  return runProgram(program, argv);
+  const code = await runProgram(program, argv);
+  return code === EXIT_OK ? exitCode : code;
 }
 
-async function decrypt(input: string, opts: Options): Promise<void> {
+/** Commander would only say "too many arguments"; the usual causes are an unquoted path with spaces and a pasted key. */
+function extraArguments(args: readonly string[]): UserError {
+  const joined = args.join(' ');
+  if (existsSync(joined)) {
+    return new UserError(`the shell split one path into ${args.length} arguments: quote paths with spaces: decrypt-csv "${joined}"`, EXIT_USAGE);
+  }
+  return new UserError(
+    `decrypt-csv takes one input file, but was given ${args.length} arguments: quote paths with spaces: decrypt-csv "My Survey.csv"; keys go in --key-file, never on the command line`,
+    EXIT_USAGE,
+  );
+}
+
+async function decrypt(input: string, opts: Options): Promise<number> {
   const output = opts.output ?? (input === '-' ? '-' : defaultOutputPath(input, 'decrypted'));
   const threads = opts.threads === undefined ? undefined : Number(opts.threads);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 64)) throw new UserError('--threads takes a whole number from 0 to 64', EXIT_USAGE);
   const legacyKey = legacyKeyFrom(opts.legacyPassphraseFile);
+  if (opts.allowLegacyCells && !legacyKey) throw new UserError('--allow-legacy-cells needs the passphrase of the old cells: add --legacy-passphrase-file', EXIT_USAGE);
   // Fail fast on a missing input before asking for a key.
   if (input !== '-') {
     try {
@@ -95,62 +150,98 @@ async function decrypt(input: string, opts: Options): Promise<void> {
   }
   for (const w of keys.warnings) warn(w);
   const quiet = opts.quiet === true;
+  const onError = opts.onError as OnError;
   const progress = progressLine(!quiet && process.stderr.isTTY === true && (input === '-' || statSync(input).size > 5_000_000));
   const excelSafe = opts.excelSafe ?? output !== '-';
-  let chosen = '';
-  const summary = await runCsvTransform({
-    input,
-    output,
-    force: opts.force === true,
-    threads,
-    progress: (p) => progress.update(p),
-    plan: (header, sample): DecryptSetup => {
-      let columns;
-      if (opts.columns !== undefined) {
-        columns = resolveColumns(opts.columns, header);
-        chosen = columns.map((c) => c.name).join(', ');
-      } else {
-        const detected = detectColumns(header, sample);
-        columns = [...detected.ss1, ...(legacyKey ? detected.legacy : [])].sort((a, b) => a.index - b.index);
-        if (columns.length === 0 && sample.buf.length === 0) {
-          chosen = 'none (the file has no rows)';
-        } else if (columns.length === 0) {
-          const hint = detected.legacy.length > 0 ? `; columns ${detected.legacy.map((c) => `"${c.name}"`).join(', ')} look like old CryptoJS cells: add --legacy-passphrase-file` : '';
-          throw new UserError(`no column of the first rows holds sealed-survey tokens; name the columns to decrypt with --columns${hint}`);
+  let summary: RunSummary;
+  try {
+    summary = await runCsvTransform({
+      input,
+      output,
+      force: opts.force === true,
+      threads,
+      delimiter: opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter],
+      progress: (p) => progress.update(p),
+      note,
+      plan: (header, sample): DecryptSetup => {
+        if (header.delimiterDetected && header.delimiter !== ',' && !quiet) {
+          note(`this file uses ${header.delimiter === ';' ? ';' : 'tab'} as separator (the output keeps it; --delimiter chooses another)`);
         }
-        else chosen = `${columns.map((c) => c.name).join(', ')} (detected; choose others with --columns)`;
-      }
-      if (!quiet) note(`Decrypting columns: ${chosen}`);
-      return {
-        op: 'decrypt',
-        privateKeyPems: keys.privateKeyPems,
-        sharedKeys: keys.sharedKeys,
-        ...(legacyKey ? { legacyKey } : {}),
-        columns,
-        width: header.names.length,
-        excelSafe,
-        onError: opts.onError as OnError,
-        checkFields: opts.ignoreColumnNames !== true,
-      };
-    },
-  }).finally(() => progress.done());
-  if (!quiet) report(summary, opts.onError as OnError);
+        let columns: ColumnPlan[];
+        let chosen: string;
+        if (opts.columns !== undefined) {
+          columns = resolveColumns(opts.columns, header);
+          chosen = columns.map((c) => c.name).join(', ');
+        } else {
+          const detected = detectColumns(header, sample);
+          columns = [...detected.sealed, ...(legacyKey ? detected.legacy : [])].sort((a, b) => a.index - b.index);
+          const legacyHint = detected.legacy.length > 0 && !legacyKey ? `${quotedNames(detected.legacy)} look like old CryptoJS cells: add --legacy-passphrase-file` : '';
+          if (columns.length === 0 && sample.buf.length === 0) {
+            chosen = 'none (the file has no rows)';
+          } else if (columns.length === 0) {
+            throw new UserError(
+              `no column of the first rows holds sealed-survey tokens; name the columns to decrypt with --columns${legacyHint ? `; columns ${legacyHint}` : ''}${header.names.length === 1 ? ' (or, if the file uses another separator than the header shows, give it with --delimiter)' : ''}`,
+            );
+          } else {
+            chosen = `${columns.map((c) => c.name).join(', ')} (detected; choose others with --columns)`;
+          }
+          if (legacyHint && columns.length > 0) warn(`columns ${legacyHint}; they were left as they are`);
+          for (const c of detected.partly) {
+            warn(`column "${c.name}" holds some sealed cells but mostly other text in the first rows, and was left as it is; to decrypt it, name it in --columns`);
+          }
+        }
+        if (!quiet) note(`Decrypting columns: ${chosen}`);
+        return {
+          op: 'decrypt',
+          delimiter: header.delimiter,
+          privateKeyPems: keys.privateKeyPems,
+          sharedKeys: keys.sharedKeys,
+          ...(legacyKey ? { legacyKey } : {}),
+          allowLegacyCells: opts.allowLegacyCells === true,
+          columns,
+          executionColumn: executionColumn(header),
+          width: header.names.length,
+          excelSafe,
+          onError,
+          checkFields: opts.ignoreColumnNames !== true,
+        };
+      },
+    });
+  } catch (error) {
+    // The reader of standard output stopped (`… -o - | head`): quietly, with the status of a Unix tool killed by SIGPIPE.
+    if (error instanceof StdoutClosed) return EXIT_PIPE_CLOSED;
+    throw error;
+  } finally {
+    progress.done();
+  }
+  if (!quiet) report(summary);
+  if (summary.failures.length > 0 || summary.duplicateResponses.total > 0) {
+    const where = summary.outputPath ?? 'standard output';
+    throw new UserError(`${keptReport(summary.failures, summary.failureCounts, summary.duplicateResponses, onError === 'blank')}\nEverything else was decrypted into ${where}.`);
+  }
+  return EXIT_OK;
 }
 
-function report(summary: RunSummary, onError: OnError): void {
-  note(`Done: ${fmtInt(summary.records)} rows${summary.outputPath ? ` written to ${summary.outputPath}` : ''}.`);
-  const failed = Object.entries(summary.failureCounts);
-  if (failed.length > 0) {
-    const total = failed.reduce((n, [, c]) => n + c, 0);
-    const rows = summary.failures.map((f) => sheetRow(f.record)).slice(0, 5).join(', ');
-    warn(`${fmtInt(total)} cells could not be decrypted and were ${onError === 'blank' ? 'left empty' : 'kept as they were'}: ${failed.map(([c, n]) => `"${c}" ${fmtInt(n)}`).join(', ')} (first rows: ${rows})`);
-    const first = summary.failures[0];
-    if (first) warn(`first problem, row ${sheetRow(first.record)}, column "${first.column}": ${first.message}`);
-  }
+const quotedNames = (columns: readonly ColumnPlan[]) => columns.map((c) => `"${c.name}"`).join(', ');
+
+function report(summary: RunSummary): void {
+  note(`Done: ${plural(summary.records, 'row')}${summary.outputPath ? ` written to ${summary.outputPath}` : ''}.`);
   if (summary.raggedCount > 0) {
-    warn(`${fmtInt(summary.raggedCount)} rows have a different number of cells than the header (${summary.ragged.slice(0, 5).map((r) => `row ${r.row}: ${r.cells}`).join(', ')}); they were passed through as they are`);
+    const n = summary.raggedCount;
+    warn(
+      `${plural(n, 'row')} ${n === 1 ? 'has' : 'have'} a different number of cells than the header (${summary.ragged.slice(0, 5).map((r) => `row ${r.row}: ${r.cells}`).join(', ')}); ${n === 1 ? 'it was' : 'they were'} passed through as ${n === 1 ? 'it is' : 'they are'}`,
+    );
   }
   if (summary.legacyCells > 0) {
-    warn(`${fmtInt(summary.legacyCells)} legacy cells were decrypted: that format was never authenticated, so an altered cell could decrypt to wrong text unnoticed. Migrate the sheet to sealed tokens (README, "Migrating a legacy sheet").`);
+    const n = summary.legacyCells;
+    warn(
+      `${plural(n, 'legacy cell')} ${n === 1 ? 'was' : 'were'} decrypted: that format was never authenticated, so an altered cell could decrypt to wrong text unnoticed. Migrate the sheet to sealed tokens (README, "Migrating a legacy sheet").`,
+    );
+  }
+  const dup = summary.duplicateExecutions;
+  if (dup.total > 0) {
+    warn(
+      `${plural(dup.total, 'execution_sid')} ${dup.total === 1 ? 'appears' : 'appear'} in more than one row: ${dup.groups.map(rowList).join('; ')}${dup.total > dup.groups.length ? '; …' : ''} (a sheet edited by hand, or rows written twice by an older version); each row's tokens were still checked against it`,
+    );
   }
 }

@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveColumns } from '../csvcrypt/columns.js';
 import { defaultOutputPath, runCsvTransform } from '../csvcrypt/run.js';
+import { StdoutClosed } from '../csvcrypt/stdout.js';
 import { FIELD_NAME, identifierFor } from '../envelope/index.js';
 import { KeyError, parsePublicKey, parseSharedKey } from '../keys/keys.js';
 import { EXIT_USAGE, UserError } from './common.js';
-import { fmtInt, note, progressLine } from './terminal.js';
+import { plural } from '../plural.js';
+import { note, progressLine } from './terminal.js';
 
 interface Options {
   columns: string;
@@ -74,6 +76,7 @@ Examples:
         input,
         output,
         force: opts.force === true,
+        note,
         // In this thread only: sealing is for test data and migrations, not a hot path, and
         // the worker path was last exercised while the key-generation hang (crypto/hpke.ts) existed.
         threads: 0,
@@ -87,9 +90,15 @@ Examples:
             }
             fields.add(c.field);
           }
-          return { op: 'encrypt', recipientText: recipient, columns, width: header.names.length };
+          return { op: 'encrypt', delimiter: header.delimiter, recipientText: recipient, columns, width: header.names.length };
         },
-      }).finally(() => progress.done());
-      if (opts.quiet !== true) note(`Sealed ${fmtInt(summary.records)} rows${summary.outputPath ? ` into ${summary.outputPath}` : ''}.`);
+      })
+        .catch((error: unknown) => {
+          // The reader of standard output stopped (`… -o - | head`): its choice, not a failure.
+          if (error instanceof StdoutClosed) return undefined;
+          throw error;
+        })
+        .finally(() => progress.done());
+      if (summary && opts.quiet !== true) note(`Sealed ${plural(summary.records, 'row')}${summary.outputPath ? ` into ${summary.outputPath}` : ''}.`);
     });
 }

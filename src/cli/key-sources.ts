@@ -21,9 +21,30 @@ export function refuseSecretOption(name: string): never {
   throw new UserError(`${name} is not accepted: keys and passphrases are never taken on the command line (they would show in \`ps\` and in your shell history).\n${SAFE_KEY_SOURCES}`, EXIT_USAGE);
 }
 
-/** A --key-file value that is really a key, pasted where a path belongs. */
-function looksLikeKeyText(value: string): boolean {
-  return !existsSync(value) && (value.includes('-----BEGIN') || value.startsWith('sspk1.') || /^[A-Za-z0-9+/]{43}=$/.test(value));
+/** PEM armour: a private key pasted on the command line, whole or split by the shell. */
+export function looksLikePem(value: string): boolean {
+  return value.includes('-----BEGIN') || value.includes('-----END') || value.includes('PRIVATE KEY');
+}
+
+/**
+ * An argument that is really a key, pasted where a path belongs: PEM text, a
+ * public key, or a long run of base64 (a shared or pseudonym key, a PEM line)
+ * that is not a file.
+ */
+export function looksLikeKeyText(value: string): boolean {
+  return !existsSync(value) && (looksLikePem(value) || value.startsWith('sspk1.') || /^[A-Za-z0-9+/]{40,}={0,2}$/.test(value));
+}
+
+/** Never echoes the argument: it may be the key. */
+export function keyArgumentError(): UserError {
+  return new UserError(
+    `a key was given as a command-line argument: keys go in --key-file, never on the command line (they show in \`ps\` and stay in your shell history: delete that line from it).\n${SAFE_KEY_SOURCES}`,
+    EXIT_USAGE,
+  );
+}
+
+export function refuseKeyArgument(): never {
+  throw keyArgumentError();
 }
 
 export interface KeyMaterial {

@@ -9,8 +9,13 @@
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
+const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
+
+/** Cell separators: Google Sheets exports `,`; Excel in many European locales `;`; some tools tab. */
+export type Delimiter = ',' | ';' | '\t';
 
 export class CsvSyntaxError extends Error {
   override readonly name = 'CsvSyntaxError';
@@ -41,9 +46,9 @@ export function newRecordCells(): RecordCells {
 /**
  * Scans the record starting at `pos`, filling `cells`; returns the offset just
  * after its line terminator (or `end`). The caller guarantees that [pos, end)
- * holds whole records (see recordBoundary).
+ * holds whole records (see recordBoundary). `delimiter` is the separator's byte.
  */
-export function scanRecord(buf: Buffer, pos: number, end: number, cells: RecordCells, recordIndex: number): number {
+export function scanRecord(buf: Buffer, pos: number, end: number, cells: RecordCells, recordIndex: number, delimiter = COMMA): number {
   let n = 0;
   let p = pos;
   for (;;) {
@@ -63,11 +68,11 @@ export function scanRecord(buf: Buffer, pos: number, end: number, cells: RecordC
         break;
       }
       // Tolerate junk after a closing quote up to the separator, as spreadsheets do.
-      while (p < end && buf[p] !== COMMA && buf[p] !== LF && buf[p] !== CR) p++;
+      while (p < end && buf[p] !== delimiter && buf[p] !== LF && buf[p] !== CR) p++;
     } else {
       while (p < end) {
         const c = buf[p];
-        if (c === COMMA || c === LF || c === CR) break;
+        if (c === delimiter || c === LF || c === CR) break;
         p++;
       }
     }
@@ -75,7 +80,7 @@ export function scanRecord(buf: Buffer, pos: number, end: number, cells: RecordC
     cells.ends[n] = p;
     cells.quoted[n] = quoted;
     n++;
-    if (p < end && buf[p] === COMMA) {
+    if (p < end && buf[p] === delimiter) {
       p++;
       continue;
     }
@@ -84,6 +89,38 @@ export function scanRecord(buf: Buffer, pos: number, end: number, cells: RecordC
     if (p < end && buf[p] === LF) p++;
     return p;
   }
+}
+
+/** Whether every cell of the scanned record is empty (a blank line, or only separators). */
+export function isBlankRecord(cells: RecordCells): boolean {
+  for (let i = 0; i < cells.count; i++) {
+    const length = (cells.ends[i] as number) - (cells.starts[i] as number);
+    if (length > (cells.quoted[i] ? 2 : 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * The separator a file uses, read from its first line (the header): the most
+ * frequent of `,` `;` TAB outside quotes; a comma when there is none or a tie.
+ */
+export function detectDelimiter(buf: Buffer, start: number): Delimiter {
+  let comma = 0;
+  let semicolon = 0;
+  let tab = 0;
+  let quoted = false;
+  for (let p = start; p < buf.length; p++) {
+    const c = buf[p];
+    if (c === QUOTE) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === LF || c === CR) break;
+    else if (c === COMMA) comma++;
+    else if (c === SEMICOLON) semicolon++;
+    else if (c === TAB) tab++;
+  }
+  if (semicolon > comma && semicolon >= tab) return ';';
+  if (tab > comma && tab > semicolon) return '\t';
+  return ',';
 }
 
 /** The content of a cell: quotes removed and "" unescaped. Returns a view when it can. */
@@ -127,11 +164,11 @@ export function recordBoundary(buf: Buffer, length: number, eof: boolean): numbe
   }
 }
 
-const NEEDS_QUOTES = /[",\r\n]/;
+const NEEDS_QUOTES: Record<Delimiter, RegExp> = { ',': /[",\r\n]/, ';': /[";\r\n]/, '\t': /["\t\r\n]/ };
 
 /** RFC 4180 encoding of one cell's text, quoting only when needed (as Google Sheets exports). */
-export function encodeCell(text: string): string {
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+export function encodeCell(text: string, delimiter: Delimiter = ','): string {
+  return NEEDS_QUOTES[delimiter].test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** Spreadsheet programs run cells starting with these as formulas (OWASP CSV injection). */

@@ -3,10 +3,12 @@
 // worker thread or in-process; one Transformer per thread keeps its key
 // objects and HPKE context cache warm.
 
-import { cellBytes, CsvSyntaxError, encodeCell, isFormulaLike, newRecordCells, scanRecord, type RecordCells } from '../csv/scan.js';
+import { cellBytes, CsvSyntaxError, encodeCell, isBlankRecord, isFormulaLike, newRecordCells, scanRecord, type RecordCells } from '../csv/scan.js';
 import { utf8Strict } from '../encoding.js';
-import { EnvelopeError, isToken, Opener, openLegacy, sealResponse, type ResponseCell } from '../envelope/index.js';
+import { EnvelopeError, Opener, openLegacy, parseToken, sealResponse, type ResponseCell } from '../envelope/index.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
+import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
+import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
 import type { CellFailure, ChunkResult, DecryptSetup, EncryptSetup, TransformSetup } from './setup.js';
 
 const MAX_REPORTED = 10;
@@ -33,9 +35,35 @@ class Tally {
   readonly ragged: Array<{ record: number; cells: number }> = [];
   raggedCount = 0;
   legacyCells = 0;
-  fail(record: number, column: string, error: { code: string; message: string }): void {
+  readonly firstToken: number[];
+  readonly firstLegacy: number[];
+  private keys = new Uint32Array(1024 * ROW_KEY_WORDS);
+  private keyCount = 0;
+
+  constructor(columns: number) {
+    this.firstToken = new Array<number>(columns).fill(-1);
+    this.firstLegacy = new Array<number>(columns).fill(-1);
+  }
+
+  fail(record: number, column: string, error: { code: string; message: string; execution?: string | undefined }, listed = true): void {
     this.failureCounts[column] = (this.failureCounts[column] ?? 0) + 1;
-    if (this.failures.length < MAX_REPORTED) this.failures.push({ record, column, code: error.code, message: error.message });
+    if (listed && this.failures.length < MAX_REPORTED) this.failures.push({ record, column, code: error.code, message: error.message, ...(error.execution === undefined ? {} : { execution: error.execution }) });
+  }
+
+  /** Fingerprints the next record's response binding and execution_sid (either may be absent). */
+  addRowKeys(binding: string | undefined, execution: string | undefined): void {
+    if (this.keyCount === this.keys.length / ROW_KEY_WORDS) {
+      const grown = new Uint32Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    const at = this.keyCount++ * ROW_KEY_WORDS;
+    if (binding) fingerprint(binding, this.keys, at);
+    if (execution) fingerprint(execution, this.keys, at + 2);
+  }
+
+  rowKeys(): Uint32Array {
+    return this.keys.subarray(0, this.keyCount * ROW_KEY_WORDS);
   }
 }
 
@@ -43,8 +71,10 @@ export class Transformer {
   private readonly opener: Opener | undefined;
   private readonly legacyKey: Buffer | undefined;
   private readonly recipient: Recipient | undefined;
+  private readonly delimiter: number;
 
   constructor(private readonly setup: TransformSetup) {
+    this.delimiter = setup.delimiter.charCodeAt(0);
     if (setup.op === 'decrypt') {
       const ring = emptyKeyring();
       for (const pem of setup.privateKeyPems) {
@@ -67,21 +97,21 @@ export class Transformer {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const setup = this.setup;
     const writer = new ChunkWriter(buf);
-    const tally = new Tally();
+    const tally = new Tally(setup.columns.length);
     const cells = newRecordCells();
     let record = 0;
     let pos = 0;
     while (pos < buf.length) {
       let next: number;
       try {
-        next = scanRecord(buf, pos, buf.length, cells, record);
+        next = scanRecord(buf, pos, buf.length, cells, record, this.delimiter);
       } catch (error) {
         if (!(error instanceof CsvSyntaxError)) throw error;
         tally.fail(record, '', { code: 'CSV_SYNTAX', message: `the file is not valid CSV here: ${error.message}` });
         return this.stop(record, tally);
       }
       pos = next;
-      if (cells.count !== setup.width) {
+      if (cells.count !== setup.width && !isBlankRecord(cells)) {
         tally.raggedCount++;
         if (tally.ragged.length < MAX_REPORTED) tally.ragged.push({ record, cells: cells.count });
       }
@@ -89,13 +119,14 @@ export class Transformer {
       if (stopped) return this.stop(record, tally);
       record++;
     }
-    return { out: writer.finish(), records: record, stopped: false, ...tally };
+    return this.result(writer.finish(), record, false, tally);
   }
 
   /** Returns true when the run must stop (fail mode). */
   private decryptRow(setup: DecryptSetup, buf: Buffer, cells: RecordCells, record: number, writer: ChunkWriter, tally: Tally): boolean {
     const opener = this.opener as Opener;
-    const encode = (value: string) => encodeCell(setup.excelSafe && isFormulaLike(value) ? `'${value}` : value);
+    const encode = (value: string) => encodeCell(setup.excelSafe && isFormulaLike(value) ? `'${value}` : value, setup.delimiter);
+    const cell = (index: number) => cellBytes(buf, cells.starts[index] as number, cells.ends[index] as number, cells.quoted[index] as boolean);
     // Replacements are applied left to right; collect them by cell index.
     const replacements: Array<[number, string]> = [];
     const onFailure = (index: number, column: string, error: { code: string; message: string }): boolean => {
@@ -107,35 +138,56 @@ export class Transformer {
     // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
     const tokens: ResponseCell[] = [];
     const tokenIndexes: number[] = [];
-    for (const col of setup.columns) {
+    for (let j = 0; j < setup.columns.length; j++) {
+      const col = setup.columns[j] as { index: number; name: string };
       if (col.index >= cells.count) continue;
-      const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
+      const raw = cell(col.index);
       if (raw.length === 0) continue;
-      const text = raw.toString('latin1');
-      if (isToken(text)) {
-        tokens.push({ column: col.name, token: text });
+      if (looksLikeToken(raw)) {
+        if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
+        if (raw.length > MAX_SEALED_CELL_BYTES) {
+          if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
+          continue;
+        }
+        tokens.push({ column: col.name, token: raw.toString('latin1') });
         tokenIndexes.push(col.index);
-      } else if (this.legacyKey) {
+      } else if (this.legacyKey && looksLikeLegacy(raw)) {
         try {
-          replacements.push([col.index, encode(openLegacy(text, this.legacyKey))]);
+          replacements.push([col.index, encode(openLegacy(raw.toString('latin1'), this.legacyKey))]);
           tally.legacyCells++;
+          if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
         } catch (error) {
           if (!(error instanceof EnvelopeError)) throw error;
           if (onFailure(col.index, col.name, error)) return true;
         }
-      } else if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'the cell is not a sealed-survey token (if it is a legacy encrypted cell, add --legacy-passphrase-file)' })) {
+      } else if (onFailure(col.index, col.name, notSealed(raw))) {
         return true;
       }
     }
+    const execution = setup.executionColumn >= 0 && setup.executionColumn < cells.count ? cell(setup.executionColumn).toString('latin1') : undefined;
+    let binding: string | undefined;
     if (tokens.length > 0) {
-      const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields });
+      const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields, executionSid: execution });
+      let misplaced = false;
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
         const index = tokenIndexes[i] as number;
-        if (r?.ok) replacements.push([index, encode(r.value)]);
-        else if (r && onFailure(index, (tokens[i] as ResponseCell).column, r.error)) return true;
+        const column = (tokens[i] as ResponseCell).column;
+        if (r?.ok) {
+          binding ??= r.binding;
+          replacements.push([index, encode(r.value)]);
+        } else if (r?.error.code === 'EXECUTION_MISMATCH') {
+          // One report per row, naming the execution its tokens belong to; the driver finds that row, which
+          // may come later in the file, so even in fail mode this does not stop the run (nothing is written).
+          tally.fail(record, column, { code: r.error.code, message: r.error.message, execution: tokenExecution(tokens[i] as ResponseCell) }, !misplaced);
+          misplaced = true;
+          if (setup.onError === 'blank') replacements.push([index, '']);
+        } else if (r && onFailure(index, column, r.error)) {
+          return true;
+        }
       }
     }
+    tally.addRowKeys(binding, execution);
     replacements.sort((a, b) => a[0] - b[0]);
     for (const [index, text] of replacements) writer.replace(cells.starts[index] as number, cells.ends[index] as number, text);
     return false;
@@ -166,6 +218,32 @@ export class Transformer {
   }
 
   private stop(record: number, tally: Tally): ChunkResult {
-    return { out: new Uint8Array(0), records: record, stopped: true, ...tally };
+    return this.result(new Uint8Array(0), record, true, tally);
+  }
+
+  private result(out: Uint8Array, records: number, stopped: boolean, tally: Tally): ChunkResult {
+    const { failures, failureCounts, ragged, raggedCount, legacyCells, firstToken, firstLegacy } = tally;
+    const rowKeys = this.setup.op === 'decrypt' ? { rowKeys: tally.rowKeys() } : {};
+    return { out, records, stopped, failures, failureCounts, ragged, raggedCount, legacyCells, firstToken, firstLegacy, ...rowKeys };
+  }
+}
+
+/** Why a non-token cell in a sealed column is refused, with the fix. */
+function notSealed(raw: Buffer): { code: string; message: string } {
+  if (looksLikeLegacy(raw)) {
+    return { code: 'LEGACY_CELL', message: 'an old CryptoJS cell (twilio_encrypt_fields.js): add --legacy-passphrase-file to decrypt it' };
+  }
+  return {
+    code: 'NOT_SEALED',
+    message: 'the cell is not sealed, but its column holds sealed cells (text typed into the sheet, or a placeholder); --on-error keep leaves such cells as they are',
+  };
+}
+
+/** The execution a bound token names (parsed again only for rows that are misplaced). */
+function tokenExecution(cell: ResponseCell): string | undefined {
+  try {
+    return parseToken(cell.token).execution;
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,8 @@
 // detected from a sample of the file.
 
 import { cellBytes } from '../csv/scan.js';
-import { isToken, looksLegacy } from '../envelope/index.js';
+import { columnKey } from '../envelope/index.js';
+import { looksLikeLegacy, looksLikeToken } from './cell-kind.js';
 import { UserError, EXIT_USAGE } from '../cli/common.js';
 import type { Header, Sample } from './run.js';
 import type { ColumnPlan } from './setup.js';
@@ -39,11 +40,18 @@ export function resolveColumns(spec: string, header: Header): ColumnPlan[] {
 }
 
 export interface Detected {
-  readonly ss1: ColumnPlan[];
+  /** Columns most of whose sampled cells are sealed (tokens, or old CryptoJS cells), with at least one token. */
+  readonly sealed: ColumnPlan[];
+  /** Columns most of whose sampled cells are old CryptoJS cells, and none a token. */
   readonly legacy: ColumnPlan[];
+  /** Columns with some tokens among mostly other text: left as they are, with a warning. */
+  readonly partly: ColumnPlan[];
 }
 
-/** Columns whose non-empty sample cells are all ss1 tokens (or all legacy-looking cells). */
+/**
+ * Columns to decrypt, judged on a sample: a column is sealed when most of its
+ * non-empty cells are; every other cell in it is then an error, never skipped.
+ */
 export function detectColumns(header: Header, sample: Sample): Detected {
   const n = header.names.length;
   const tokens = new Array<number>(n).fill(0);
@@ -54,11 +62,22 @@ export function detectColumns(header: Header, sample: Sample): Detected {
       const raw = cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean);
       if (raw.length === 0) continue;
       nonEmpty[i] = (nonEmpty[i] ?? 0) + 1;
-      const text = raw.toString('latin1');
-      if (isToken(text)) tokens[i] = (tokens[i] ?? 0) + 1;
-      else if (looksLegacy(text)) legacy[i] = (legacy[i] ?? 0) + 1;
+      if (looksLikeToken(raw)) tokens[i] = (tokens[i] ?? 0) + 1;
+      else if (looksLikeLegacy(raw)) legacy[i] = (legacy[i] ?? 0) + 1;
     }
   });
-  const pick = (counts: number[]) => header.names.flatMap((name, index) => ((nonEmpty[index] as number) > 0 && counts[index] === nonEmpty[index] ? [{ index, name }] : []));
-  return { ss1: pick(tokens), legacy: pick(legacy) };
+  const detected: Detected = { sealed: [], legacy: [], partly: [] };
+  header.names.forEach((name, index) => {
+    const t = tokens[index] as number;
+    const sealed = 2 * (t + (legacy[index] as number)) > (nonEmpty[index] as number);
+    if (sealed && t > 0) detected.sealed.push({ index, name });
+    else if (sealed) detected.legacy.push({ index, name });
+    else if (t > 0) detected.partly.push({ index, name });
+  });
+  return detected;
+}
+
+/** The execution_sid column (FORMAT.md §5: the identifier rule, any case), or -1. */
+export function executionColumn(header: Header): number {
+  return header.names.findIndex((name) => columnKey(name) === 'execution_sid');
 }

@@ -1,29 +1,42 @@
-// The streaming driver shared by decrypt-csv and encrypt-csv: read the input
-// in chunks of whole records, process them (on worker threads for large
-// inputs), write the results in order into a private temporary file beside
-// the output, and rename it into place only when everything succeeded.
+// The streaming driver behind decrypt-csv and encrypt-csv: read the input in
+// chunks of whole records, process them (on worker threads for large inputs),
+// write the results in order into a private temporary file, and only when
+// everything succeeded rename it into place, or copy it to standard output:
+// a failed run writes nothing anywhere.
 
-import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, existsSync, openSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { createReadStream, existsSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { cellBytes, CsvSyntaxError, newRecordCells, recordBoundary, scanRecord, type RecordCells } from '../csv/scan.js';
+import { cellBytes, CsvSyntaxError, detectDelimiter, newRecordCells, recordBoundary, scanRecord, type Delimiter, type RecordCells } from '../csv/scan.js';
 import { UserError, EXIT_USAGE } from '../cli/common.js';
+import { openPartial, removeStalePartials, type PartialFile } from './partial-files.js';
 import { inProcess, workerPool, type ChunkProcessor } from './pool.js';
-import type { CellFailure, ChunkResult, TransformSetup } from './setup.js';
+import { failureReport, rowList, sheetRow, type ReportedFailure } from './problems.js';
+import { RowLedger, type Duplicates } from './row-ledger.js';
+import type { ChunkResult, DecryptSetup, TransformSetup } from './setup.js';
+import { copyToStdout } from './stdout.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** Inputs smaller than this are processed in-process: starting workers would cost more than it saves. */
 const WORKER_THRESHOLD_BYTES = 4 << 20;
-/** No real row is this long; reading further would only exhaust memory on a broken file. */
-const MAX_RECORD_BYTES = 64 << 20;
+/**
+ * No survey row comes near this (64 sealed cells are under 2 MB); past it the
+ * file is broken (a quote never closed) and reading on would only fill memory.
+ */
+export const MAX_RECORD_BYTES = 16 << 20;
+/** Base name of the standard-output spool in the temporary folder. */
+const STDOUT_SPOOL = 'sealed-survey-stdout';
+const MAX_LISTED = 10;
 
 export interface Header {
   /** Raw bytes of the header record, line terminator included. */
   readonly raw: Buffer;
   /** Cell texts, BOM removed. */
   readonly names: readonly string[];
+  readonly delimiter: Delimiter;
+  /** The delimiter was read from the header, not given with --delimiter. */
+  readonly delimiterDetected: boolean;
 }
 
 export interface Sample {
@@ -38,24 +51,31 @@ export interface RunOptions {
   readonly force: boolean;
   /** Worker threads (0 = process in this thread); undefined = decide from the input size. */
   readonly threads: number | undefined;
+  /** The separator; undefined = read it from the header. */
+  readonly delimiter?: Delimiter | undefined;
   /** Builds the transform once the header and a first sample of records are known. */
   readonly plan: (header: Header, sample: Sample) => TransformSetup;
   readonly progress?: (p: { bytes: number; total: number | undefined; records: number }) => void;
+  /** Tells the user something worth knowing that is not a problem. */
+  readonly note?: (message: string) => void;
 }
 
 export interface RunSummary {
   readonly setup: TransformSetup;
   readonly records: number;
-  readonly failures: readonly CellFailure[];
+  /** The first few failures, by absolute record. */
+  readonly failures: readonly ReportedFailure[];
   readonly failureCounts: Readonly<Record<string, number>>;
   readonly ragged: ReadonlyArray<{ readonly row: number; readonly cells: number }>;
   readonly raggedCount: number;
   readonly legacyCells: number;
+  /** Decrypt: rows holding the same response (an error) and rows sharing an execution_sid (a warning). */
+  readonly duplicateResponses: Duplicates;
+  readonly duplicateExecutions: Duplicates;
   readonly outputPath: string | undefined;
 }
 
-/** Sheet row number of data record k (0-based): the header is row 1. */
-export const sheetRow = (record: number): number => record + 2;
+export { sheetRow } from './problems.js';
 
 export function defaultOutputPath(input: string, suffix: string): string {
   const ext = extname(input);
@@ -81,62 +101,82 @@ async function* chunksOf(stream: Readable): AsyncGenerator<Buffer> {
   for await (const chunk of stream) yield chunk as Buffer;
 }
 
-/** Splits a byte stream into buffers of whole records of roughly CHUNK_BYTES. */
-async function* recordChunks(source: AsyncGenerator<Buffer>, carry: Buffer): AsyncGenerator<{ data: Buffer; bytesRead: number }> {
+function tooLong(): UserError {
+  return new UserError(`a row is longer than ${MAX_RECORD_BYTES >> 20} MB, which no survey row is: a quoted cell is probably never closed (a missing " in the file)`);
+}
+
+/**
+ * Splits a byte stream into buffers of whole records of roughly CHUNK_BYTES.
+ * A record longer than that (a huge quoted cell) is read on, the buffer
+ * doubling each time so that it is scanned a bounded number of times.
+ */
+async function* recordChunks(source: AsyncGenerator<Buffer>, carry: Buffer): AsyncGenerator<Buffer> {
   let parts: Buffer[] = carry.length ? [carry] : [];
   let size = carry.length;
-  let bytesRead = 0;
+  let want = CHUNK_BYTES;
   for await (const chunk of source) {
-    bytesRead += chunk.length;
     parts.push(chunk);
     size += chunk.length;
-    if (size < CHUNK_BYTES) continue;
+    if (size < want) continue;
     const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
     const cut = recordBoundary(joined, joined.length, false);
     if (cut === 0) {
-      if (joined.length > MAX_RECORD_BYTES) {
-        throw new UserError(`a single row is longer than ${MAX_RECORD_BYTES >> 20} MB: a quoted cell is probably never closed (a missing " in the file)`);
-      }
+      if (joined.length > MAX_RECORD_BYTES) throw tooLong();
       parts = [joined];
-      continue; // one record longer than a chunk (a huge quoted cell): keep reading
+      want = 2 * joined.length;
+      continue;
     }
-    yield { data: joined.subarray(0, cut), bytesRead };
+    yield joined.subarray(0, cut);
     parts = cut < joined.length ? [Buffer.from(joined.subarray(cut))] : [];
     size = joined.length - cut;
+    want = CHUNK_BYTES;
   }
-  if (size > 0) yield { data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size), bytesRead };
+  if (size > 0) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-async function readHeaderAndSample(source: AsyncGenerator<Buffer>): Promise<{ header: Header; rest: Buffer; eof: boolean }> {
-  let buf = Buffer.alloc(0);
+/** Reads the header and a sample for column detection: at least CHUNK_BYTES, and at least one whole record after the header. */
+async function readHeaderAndSample(source: AsyncGenerator<Buffer>, forced: Delimiter | undefined): Promise<{ header: Header; rest: Buffer; eof: boolean }> {
+  let buf: Buffer = Buffer.alloc(0);
   let eof = false;
-  // Enough to hold the header plus a sample of records for column detection.
-  while (buf.length < CHUNK_BYTES) {
-    const next = await source.next();
-    if (next.done) {
-      eof = true;
-      break;
+  for (let want = CHUNK_BYTES; ; want = 2 * buf.length) {
+    const parts: Buffer[] = [buf];
+    let size = buf.length;
+    while (size < want && !eof) {
+      const next = await source.next();
+      if (next.done) eof = true;
+      else {
+        parts.push(next.value);
+        size += next.value.length;
+      }
     }
-    buf = Buffer.concat([buf, next.value]);
+    buf = Buffer.concat(parts, size);
+    if (buf.length === 0) throw new UserError('the input is empty: expected a CSV file with a header row');
+    // The BOM stays in the output (header.raw) but is not part of the first column's name.
+    const bom = buf.subarray(0, 3).equals(BOM) ? 3 : 0;
+    const delimiter = forced ?? detectDelimiter(buf, bom);
+    const limit = recordBoundary(buf, buf.length, eof);
+    if (limit > 0) {
+      const cells = newRecordCells();
+      const end = scanRecord(buf, bom, limit, cells, 0, delimiter.charCodeAt(0));
+      const rest = buf.subarray(end);
+      if (eof || recordBoundary(rest, rest.length, false) > 0) {
+        const names: string[] = [];
+        for (let i = 0; i < cells.count; i++) {
+          names.push(cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean).toString('utf8'));
+        }
+        return { header: { raw: buf.subarray(0, end), names, delimiter, delimiterDetected: forced === undefined }, rest, eof };
+      }
+    }
+    if (buf.length > MAX_RECORD_BYTES) throw tooLong();
   }
-  if (buf.length === 0) throw new UserError('the input is empty: expected a CSV file with a header row');
-  const limit = recordBoundary(buf, buf.length, eof);
-  // The BOM stays in the output (header.raw) but is not part of the first column's name.
-  const bom = buf.subarray(0, 3).equals(BOM) ? 3 : 0;
-  const cells = newRecordCells();
-  const end = scanRecord(buf, bom, limit === 0 ? buf.length : limit, cells, 0);
-  const names: string[] = [];
-  for (let i = 0; i < cells.count; i++) {
-    names.push(cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean).toString('utf8'));
-  }
-  return { header: { raw: buf.subarray(0, end), names }, rest: buf.subarray(end), eof };
 }
 
-function sampleOf(rest: Buffer, eof: boolean): Sample {
+function sampleOf(rest: Buffer, eof: boolean, delimiter: Delimiter): Sample {
   const cut = recordBoundary(rest, rest.length, eof);
   const buf = rest.subarray(0, cut);
+  const separator = delimiter.charCodeAt(0);
   return {
     buf,
     forEachRecord(fn) {
@@ -145,7 +185,7 @@ function sampleOf(rest: Buffer, eof: boolean): Sample {
       let i = 0;
       while (pos < buf.length) {
         try {
-          pos = scanRecord(buf, pos, buf.length, cells, i++);
+          pos = scanRecord(buf, pos, buf.length, cells, i++, separator);
         } catch (error) {
           // Broken CSV: stop sampling here; processing reports it with its row number.
           if (error instanceof CsvSyntaxError) return;
@@ -178,19 +218,37 @@ function closeStream(stream: WriteStream): Promise<void> {
   });
 }
 
-/** Opens a private temporary file beside the destination (same folder, so the final rename is atomic). */
-function openTemp(output: string): { path: string; stream: WriteStream } {
-  const dir = dirname(resolve(output));
-  if (!existsSync(dir)) throw new UserError(`the output folder ${dir} does not exist`);
-  const path = join(dir, `.${basename(output)}.${randomBytes(4).toString('hex')}.partial`);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (error) {
-    throw new UserError(`cannot write in ${dir} (${(error as NodeJS.ErrnoException).code}); choose another folder with -o`);
+/**
+ * A legacy cell in a column that also holds ss1 tokens could have been put in
+ * place of a sealed one (FORMAT.md §7): refused unless --allow-legacy-cells.
+ */
+class LegacyMixCheck {
+  private readonly firstToken: number[];
+  private readonly firstLegacy: number[];
+  constructor(private readonly setup: DecryptSetup) {
+    this.firstToken = setup.columns.map(() => -1);
+    this.firstLegacy = setup.columns.map(() => -1);
   }
-  return { path, stream: createWriteStream(path, { fd }) };
+
+  add(result: ChunkResult, base: number): void {
+    if (this.setup.allowLegacyCells) return;
+    this.setup.columns.forEach((col, j) => {
+      const token = result.firstToken[j] as number;
+      const legacy = result.firstLegacy[j] as number;
+      if (this.firstToken[j] === -1 && token !== -1) this.firstToken[j] = base + token;
+      if (this.firstLegacy[j] === -1 && legacy !== -1) this.firstLegacy[j] = base + legacy;
+      if (this.firstToken[j] !== -1 && this.firstLegacy[j] !== -1) {
+        throw new UserError(
+          `column "${col.name}" holds sealed tokens (first in ${rowList([this.firstToken[j] as number])}) and old CryptoJS cells (first in ${rowList([this.firstLegacy[j] as number])}). ` +
+            'An old cell carries no check of its column or row, so anyone who can edit the sheet could put one in place of a sealed cell; nothing was written. ' +
+            'If this column was only partly migrated, add --allow-legacy-cells.',
+        );
+      }
+    });
+  }
 }
+
+const NO_DUPLICATES: Duplicates = { groups: [], total: 0 };
 
 export async function runCsvTransform(options: RunOptions): Promise<RunSummary> {
   const total = checkInput(options.input);
@@ -201,9 +259,16 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
   if (!toStdout && options.input !== '-' && resolve(options.input) === resolve(options.output)) {
     throw new UserError('the output would replace the input file; choose another name with -o', EXIT_USAGE);
   }
+  // Standard output gets the result only once all of it is known: spooled in the temporary folder meanwhile.
+  const tempDir = toStdout ? tmpdir() : dirname(resolve(options.output));
+  const tempBase = toStdout ? STDOUT_SPOOL : basename(options.output);
+  if (!existsSync(tempDir)) throw new UserError(`the output folder ${tempDir} does not exist`);
+  for (const path of removeStalePartials(tempDir, tempBase)) {
+    options.note?.(`removed ${path}, left behind by an interrupted run (it may have held decrypted data)`);
+  }
   const inputStream: Readable = options.input === '-' ? process.stdin : createReadStream(options.input, { highWaterMark: CHUNK_BYTES });
   const source = chunksOf(inputStream);
-  let temp: { path: string; stream: WriteStream } | undefined;
+  let temp: PartialFile | undefined;
   let processor: ChunkProcessor | undefined;
   const cleanup = () => {
     if (temp) {
@@ -216,40 +281,55 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       temp = undefined;
     }
   };
-  const onSignal = () => {
+  const onSigint = () => {
     cleanup();
     process.exit(130);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSigterm = () => {
+    cleanup();
+    process.exit(143);
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
+  // Whoever ends the process early (a closed stdout, a signal handler elsewhere), the plaintext goes with it.
+  process.on('exit', cleanup);
   try {
-    const { header, rest, eof } = await readHeaderAndSample(source);
-    const setup = options.plan(header, sampleOf(rest, eof));
+    const { header, rest, eof } = await readHeaderAndSample(source, options.delimiter);
+    const setup = options.plan(header, sampleOf(rest, eof, header.delimiter));
+    const decrypting = setup.op === 'decrypt' ? setup : undefined;
     const threads = options.threads ?? (total === undefined || total >= WORKER_THRESHOLD_BYTES ? Math.max(1, Math.min(availableParallelism(), 4)) : 0);
     processor = threads > 0 ? workerPool(setup, threads) : inProcess(setup);
-    temp = toStdout ? undefined : openTemp(options.output);
-    const out: Writable = temp ? temp.stream : process.stdout;
+    temp = openPartial(tempDir, tempBase);
+    const out: Writable = temp.stream;
     await write(out, header.raw);
 
     let records = 0;
     let bytes = header.raw.length;
-    const failures: CellFailure[] = [];
+    const failures: ReportedFailure[] = [];
     const failureCounts: Record<string, number> = {};
     const ragged: Array<{ row: number; cells: number }> = [];
     let raggedCount = 0;
     let legacyCells = 0;
+    const ledger = new RowLedger();
+    const legacyMix = decrypting ? new LegacyMixCheck(decrypting) : undefined;
+    // EXECUTION_MISMATCH names the row the tokens belong in, wherever it is in the file.
+    const resolved = () => failures.map((f) => (f.execution === undefined ? f : { ...f, home: ledger.recordOfExecution(f.execution) }));
     const inflight: Array<{ promise: Promise<ChunkResult>; size: number }> = [];
     const maxInflight = Math.max(2, threads * 2);
 
     const consume = async (result: ChunkResult, size: number) => {
-      for (const f of result.failures) if (failures.length < 10) failures.push({ ...f, record: records + f.record });
+      for (const f of result.failures) if (failures.length < MAX_LISTED) failures.push({ ...f, record: records + f.record });
       for (const [col, n] of Object.entries(result.failureCounts)) failureCounts[col] = (failureCounts[col] ?? 0) + n;
-      for (const r of result.ragged) if (ragged.length < 10) ragged.push({ row: sheetRow(records + r.record), cells: r.cells });
+      for (const r of result.ragged) if (ragged.length < MAX_LISTED) ragged.push({ row: sheetRow(records + r.record), cells: r.cells });
       raggedCount += result.raggedCount;
       legacyCells += result.legacyCells;
+      if (result.rowKeys) ledger.add(result.rowKeys);
+      legacyMix?.add(result, records);
       if (result.stopped) {
-        const f = failures[failures.length - 1] as CellFailure;
-        throw new UserError(f.column ? `row ${sheetRow(f.record)}, column "${f.column}": ${f.message}` : `row ${sheetRow(f.record)}: ${f.message}`);
+        // The failure that stopped the chunk is its last; list it even past the first few.
+        const last = result.failures[result.failures.length - 1];
+        if (last && failures.length === MAX_LISTED) failures.push({ ...last, record: records + last.record });
+        throw new UserError(failureReport(resolved(), NO_DUPLICATES));
       }
       records += result.records;
       bytes += size;
@@ -257,7 +337,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       options.progress?.({ bytes, total, records });
     };
 
-    for await (const { data } of recordChunks(source, rest)) {
+    for await (const data of recordChunks(source, rest)) {
       inflight.push({ promise: processor.submit(data), size: data.length });
       if (inflight.length >= maxInflight) {
         const head = inflight.shift() as { promise: Promise<ChunkResult>; size: number };
@@ -266,12 +346,31 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
     }
     for (const head of inflight.splice(0)) await consume(await head.promise, head.size);
 
-    if (temp) {
-      await closeStream(temp.stream);
+    const duplicateResponses = decrypting ? ledger.duplicateResponses(MAX_LISTED) : NO_DUPLICATES;
+    const duplicateExecutions = decrypting ? ledger.duplicateExecutions(MAX_LISTED) : NO_DUPLICATES;
+    const reported = resolved();
+    if (decrypting?.onError === 'fail' && (reported.length > 0 || duplicateResponses.total > 0)) {
+      throw new UserError(failureReport(reported, duplicateResponses));
+    }
+    await closeStream(temp.stream);
+    if (toStdout) {
+      await copyToStdout(temp.path, CHUNK_BYTES);
+    } else {
       renameSync(temp.path, options.output);
       temp = undefined;
     }
-    return { setup, records, failures, failureCounts, ragged, raggedCount, legacyCells, outputPath: toStdout ? undefined : options.output };
+    return {
+      setup,
+      records,
+      failures: reported,
+      failureCounts,
+      ragged,
+      raggedCount,
+      legacyCells,
+      duplicateResponses,
+      duplicateExecutions,
+      outputPath: toStdout ? undefined : options.output,
+    };
   } catch (error) {
     if (error instanceof CsvSyntaxError) {
       throw new UserError(`the input is not valid CSV: ${error.message}`);
@@ -279,8 +378,9 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
     throw error;
   } finally {
     cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    process.off('exit', cleanup);
     await processor?.close();
     if (options.input !== '-') inputStream.destroy();
   }

@@ -1,6 +1,8 @@
 // What a CSV transform needs to process a chunk, in a form that can be posted
 // to a worker thread (plain data, no KeyObjects).
 
+import type { Delimiter } from '../csv/scan.js';
+
 export type OnError = 'fail' | 'keep' | 'blank';
 
 export interface ColumnPlan {
@@ -11,10 +13,15 @@ export interface ColumnPlan {
 
 export interface DecryptSetup {
   readonly op: 'decrypt';
+  readonly delimiter: Delimiter;
   readonly privateKeyPems: readonly string[];
   readonly sharedKeys: readonly string[];
   readonly legacyKey?: Uint8Array;
+  /** Decrypt legacy cells even in columns that also hold ss1 tokens (FORMAT.md §7). */
+  readonly allowLegacyCells: boolean;
   readonly columns: readonly ColumnPlan[];
+  /** Index of the execution_sid column, -1 when the file has none. */
+  readonly executionColumn: number;
   readonly width: number;
   readonly excelSafe: boolean;
   readonly onError: OnError;
@@ -23,6 +30,7 @@ export interface DecryptSetup {
 
 export interface EncryptSetup {
   readonly op: 'encrypt';
+  readonly delimiter: Delimiter;
   /** `sspk1.…` public key text, or a shared key (base64). */
   readonly recipientText: string;
   readonly columns: ReadonlyArray<{ readonly index: number; readonly name: string; readonly field: string }>;
@@ -32,18 +40,20 @@ export interface EncryptSetup {
 export type TransformSetup = DecryptSetup | EncryptSetup;
 
 export interface CellFailure {
-  /** 0-based data record index within the chunk; the driver turns it into a sheet row number. */
+  /** 0-based data record index within the chunk; the driver makes it absolute. */
   readonly record: number;
   /** Empty for a failure of the record as a whole (CSV syntax). */
   readonly column: string;
   readonly code: string;
   readonly message: string;
+  /** EXECUTION_MISMATCH: the execution the row's tokens are bound to, to find the row they belong in. */
+  readonly execution?: string;
 }
 
 export interface ChunkResult {
   readonly out: Uint8Array;
   readonly records: number;
-  /** Failures in the chunk: all of them in fail mode (then exactly one), the first few otherwise. */
+  /** Failures in the chunk: the first few, and in fail mode the one that stopped it last. */
   readonly failures: readonly CellFailure[];
   readonly failureCounts: Readonly<Record<string, number>>;
   /** Records whose cell count differs from the header's (first few), and their number. */
@@ -51,6 +61,14 @@ export interface ChunkResult {
   readonly raggedCount: number;
   /** Legacy (unauthenticated) cells decrypted. */
   readonly legacyCells: number;
-  /** Set in fail mode: processing stopped at failures[0]. */
+  /**
+   * Decrypt: per planned column, the first record of the chunk holding an ss1
+   * token and the first holding a decrypted legacy cell (-1: none).
+   */
+  readonly firstToken: readonly number[];
+  readonly firstLegacy: readonly number[];
+  /** Decrypt: per record, fingerprints of its response and of its execution_sid (see row-ledger.ts). */
+  readonly rowKeys?: Uint32Array;
+  /** Set in fail mode: processing stopped at the last of `failures`. */
   readonly stopped: boolean;
 }
