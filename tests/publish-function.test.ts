@@ -234,6 +234,16 @@ describe('publish: bad input and configuration', () => {
     expect(bad.output()).not.toContain('internal error');
   });
 
+  it('answers 500 CONFIG_INVALID naming SYNC_SERVICE_SID when that Sync service does not exist, writing nothing', async () => {
+    const sheet = await newSheet(backends);
+    const bad = await started(publishEnv(backends, sheet, { SYNC_SERVICE_SID: `IS${'0'.repeat(32)}` }));
+    const res = await publish(bad, answer());
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('CONFIG_INVALID');
+    expect(res.body.error.message).toContain('SYNC_SERVICE_SID');
+    expect(dataRows(backends, sheet)).toEqual([]);
+  });
+
   it('answers 500 CONFIG_INVALID naming the variable when PII_COLUMNS or the key is missing', async () => {
     const noPii = await started(publishEnv(backends, sheetId, { PII_COLUMNS: '' }));
     const res = await publish(noPii, answer());

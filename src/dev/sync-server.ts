@@ -50,6 +50,8 @@ export interface SyncServerOptions {
   readonly faults?: SyncFaults;
   /** Milliseconds since the epoch, for time-to-live expiry; Date.now when unset. */
   readonly clock?: () => number;
+  /** SIDs of Sync services that exist besides the account's default one; any other IS… SID is a 404, as on Twilio. */
+  readonly serviceSids?: readonly string[];
 }
 
 export interface RunningSyncServer {
@@ -214,7 +216,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   };
 
   const serviceOf = (serviceSid: string, path: string): { sid: string; collections: Map<string, Collection> } => {
-    const resolved = serviceSid === 'default' ? defaultServiceSid : /^IS[0-9a-fA-F]{32}$/.test(serviceSid) ? serviceSid : undefined;
+    const resolved = serviceSid === 'default' || serviceSid === defaultServiceSid ? defaultServiceSid : options.serviceSids?.includes(serviceSid) ? serviceSid : undefined;
     if (!resolved) throw notFound(path);
     let collections = services.get(resolved);
     if (!collections) services.set(resolved, (collections = new Map()));

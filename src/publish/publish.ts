@@ -138,6 +138,16 @@ async function gridFitting(rows: number, columns: number, deps: PublishDeps, by:
   return grid;
 }
 
+/** A Sync failure: the set-up's (credentials, service: 500 CONFIG_INVALID naming the variable) or Sync's (503 NOT_STORED). */
+function syncProblem(error: unknown, what: string, outcome: string): Problem {
+  if (error instanceof QueueError && (error.code === 'AUTH' || error.code === 'SERVICE_NOT_FOUND')) {
+    const variable = error.code === 'AUTH' ? 'ACCOUNT_SID/AUTH_TOKEN' : 'SYNC_SERVICE_SID';
+    return { status: 500, code: 'CONFIG_INVALID', message: `${what}: ${error.message} (${variable}); ${outcome}` };
+  }
+  const why = error instanceof QueueError ? `: ${error.message}` : '';
+  return { status: 503, code: 'NOT_STORED', message: `${what}${why}; ${outcome}` };
+}
+
 /** Claims the response's row, retrying Sync while time allows; the first claim of a sheet reads its first free row. */
 async function claimRow(response: Response, config: PublishConfig, deps: PublishDeps, by: Deadline, random: () => number): Promise<Claim & { readonly fresh: boolean }> {
   const { table } = deps;
@@ -182,10 +192,7 @@ async function publishOnce(response: Response, config: PublishConfig, deps: Publ
     claim = await claimRow(response, config, deps, sheetBy, random);
   } catch (error) {
     if (error instanceof Refused) return rejected(error.status, config);
-    if (!(error instanceof OutOfTime)) {
-      const why = error instanceof Error && error.name === 'QueueError' ? `: ${error.message}` : '';
-      return { status: 503, code: 'NOT_STORED', message: `the response could not claim its row in Twilio Sync${why}; nothing was stored` };
-    }
+    if (!(error instanceof OutOfTime)) return syncProblem(error, 'the response could not claim its row in Twilio Sync', 'nothing was stored');
     // The sheet could not say where the first row goes in time: queue; flush claims the row.
   }
   // The first receipt's time: a repeated or late write carries exactly the same cells.
@@ -217,8 +224,7 @@ async function publishOnce(response: Response, config: PublishConfig, deps: Publ
   try {
     await queue.put({ executionSid: response.executionSid, columns, queuedAt: new Date().toISOString() });
   } catch (error) {
-    const why = error instanceof Error && error.name === 'QueueError' ? `: ${error.message}` : '';
-    return { status: 503, code: 'NOT_STORED', message: `Google Sheets did not take the row in time and the Sync queue failed too${why}; a repeat of this call will write the row` };
+    return syncProblem(error, 'Google Sheets did not take the row in time and the Sync queue failed too', 'a repeat of this call will write the row');
   }
   return { stored: 'queue', duplicate };
 }
