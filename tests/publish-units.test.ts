@@ -18,21 +18,19 @@ const netError = (code: string) => Object.assign(new Error('x'), { cause: Object
 const httpError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error('x'), { status, response: { status, headers: new Headers(headers) } });
 
 describe('retry decisions', () => {
-  it('retries quota and server errors; a 5xx on a write may hide the write, a 429 never does', () => {
-    expect(classify(httpError(429), true)).toMatchObject({ retry: true, ambiguous: false });
-    for (const s of [500, 502, 503, 504]) expect(classify(httpError(s), true)).toMatchObject({ retry: true, ambiguous: true });
-    expect(classify(httpError(503), false)).toMatchObject({ retry: true, ambiguous: false });
+  it('retries quota and server errors', () => {
+    for (const s of [429, 500, 502, 503, 504]) expect(classify(httpError(s))).toMatchObject({ retry: true, reason: `HTTP ${s}` });
   });
   it('does not retry other 4xx', () => {
-    for (const s of [400, 401, 403, 404]) expect(classify(httpError(s), true)).toMatchObject({ retry: false, status: s });
+    for (const s of [400, 401, 403, 404]) expect(classify(httpError(s))).toMatchObject({ retry: false, status: s });
   });
-  it('treats resets and timeouts on writes as ambiguous, refused connections as not sent', () => {
-    expect(classify(netError('ECONNRESET'), true)).toMatchObject({ retry: true, ambiguous: true });
-    expect(classify(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }), true)).toMatchObject({ retry: true, ambiguous: true });
-    expect(classify(netError('ECONNREFUSED'), true)).toMatchObject({ retry: true, ambiguous: false });
+  it('retries resets, timeouts and refused connections, naming them', () => {
+    expect(classify(netError('ECONNRESET'))).toMatchObject({ retry: true, reason: 'ECONNRESET' });
+    expect(classify(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }))).toMatchObject({ retry: true, reason: 'AbortError' });
+    expect(classify(netError('ECONNREFUSED'))).toMatchObject({ retry: true, reason: 'ECONNREFUSED' });
   });
   it('honours Retry-After in seconds and as a date', () => {
-    expect(classify(httpError(429, { 'retry-after': '3' }), true)).toMatchObject({ retryAfterMs: 3000 });
+    expect(classify(httpError(429, { 'retry-after': '3' }))).toMatchObject({ retryAfterMs: 3000 });
     expect(retryAfterMs(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000);
     expect(backoffMs({ baseMs: 100, capMs: 1000 }, 0, 2500, () => 0.5)).toBe(2500);
   });

@@ -103,7 +103,7 @@ export async function flushQueue(table: SheetTable, stores: SyncStores, settings
       try {
         return await run();
       } catch (error) {
-        const outcome = classify(error, false);
+        const outcome = classify(error);
         if (!outcome.retry) throw new FlushError(`Google Sheets refused to ${what} (HTTP ${outcome.status}): check SHEET_ID, SHEET_TAB and that the sheet is shared with the service account as Editor`);
         if (attempt + 1 >= maxAttempts) throw new FlushError(`Google Sheets kept failing to ${what} (${outcome.reason}, ${maxAttempts} attempts); the rows not yet written stay queued: run flush again later`);
         const delay = backoffMs(policy, attempt, outcome.retryAfterMs, random);

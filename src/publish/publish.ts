@@ -93,7 +93,7 @@ async function retrying<T>(by: Deadline, config: PublishConfig, random: () => nu
       return await run(timeout);
     } catch (error) {
       // Every write here is idempotent (a whole row at a fixed position), so a write that may have landed is simply repeated.
-      const outcome = classify(error, false);
+      const outcome = classify(error);
       if (!outcome.retry) throw new Refused(outcome.status);
       const delay = backoffMs(BACKOFF, failures, outcome.retryAfterMs, random);
       if (delay + MIN_ATTEMPT_MS > by.remaining()) throw new OutOfTime();

@@ -1,14 +1,13 @@
-// What to do after a failed Sheets request: retry or give up, and whether the
-// request may have taken effect anyway (then a write must be checked before it
-// is repeated). Backoff is exponential with full jitter, honouring Retry-After.
+// What to do after a failed Sheets request: retry or give up. Every write this
+// project makes is idempotent (a whole row at a fixed position), so whether a
+// failed request may have taken effect anyway does not matter: it is repeated.
+// Backoff is exponential with full jitter, honouring Retry-After.
 
 export type Outcome =
-  | { readonly retry: true; readonly ambiguous: boolean; readonly retryAfterMs?: number; readonly reason: string }
+  | { readonly retry: true; readonly retryAfterMs?: number; readonly reason: string }
   | { readonly retry: false; readonly status: number; readonly reason: string };
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
-/** Failures before the request reached the server: it cannot have taken effect. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 interface ErrorLike {
   readonly status?: unknown;
@@ -50,21 +49,18 @@ function networkCode(error: ErrorLike): string | undefined {
   return undefined;
 }
 
-/** Classifies a failed request. `write`: whether the request changes the sheet. */
-export function classify(error: unknown, write: boolean): Outcome {
+/** Classifies a failed request: HTTP 429 and 5xx, resets, timeouts and unreachable hosts are worth retrying. */
+export function classify(error: unknown): Outcome {
   const e = (error ?? {}) as ErrorLike;
   const status = statusOf(e);
   if (status !== undefined) {
     if (!RETRY_STATUSES.has(status)) return { retry: false, status, reason: `HTTP ${status}` };
     const after = retryAfterMs(headerOf(e.response?.headers, 'retry-after'));
-    // 429 means the request was refused before it ran; a 5xx may hide a write.
-    return { retry: true, ambiguous: write && status !== 429, reason: `HTTP ${status}`, ...(after === undefined ? {} : { retryAfterMs: after }) };
+    return { retry: true, reason: `HTTP ${status}`, ...(after === undefined ? {} : { retryAfterMs: after }) };
   }
   const code = networkCode(e);
-  if (code && NOT_SENT_CODES.has(code)) return { retry: true, ambiguous: false, reason: code };
-  // Resets, timeouts, aborted sockets: the server may have done the work.
   const reason = code ?? (typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'connection failed');
-  return { retry: true, ambiguous: write, reason };
+  return { retry: true, reason };
 }
 
 export interface BackoffPolicy {
