@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { UserError } from './cli/common.js';
+import { ctrlCInterrupts } from './cli/terminal.js';
 import { encodeCell, readCsvRows } from './csv/scan.js';
 import { PROJECT_ROOT } from './dev/functions-server.js';
 import { startLocalStack, type LocalStack } from './dev/stack.js';
@@ -34,35 +36,33 @@ function csvText(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c) => encodeCell(c)).join(',')).join('\r\n') + '\r\n';
 }
 
-export async function runDemo(argv: readonly string[] = []): Promise<number> {
+/** `stop` aborts on Ctrl-C: the demo then stops what it started and rejects with the signal's reason. */
+export async function runDemo(argv: readonly string[], stop: AbortSignal): Promise<number> {
   const interactive = argv.includes('--interactive');
   const flow = readFlow(FLOW);
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 });
   let stack: LocalStack | undefined;
-  const onSignal = () => {
-    void (stack?.stop() ?? Promise.resolve()).then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const terminal = interactive ? new TerminalChat() : undefined;
+  const undoCtrlC = terminal ? ctrlCInterrupts() : undefined;
   try {
     say('sealed-survey demo: a WhatsApp survey whose personal answers are sealed before they leave Twilio.\n');
     say(`1. Starting, on this machine: the Functions (twilio-run) holding only the PUBLIC key from ${rel(join(DEMO_DIR, 'keys'))}/,`);
     say('   a Google-Sheets-compatible server, and a Twilio Sync stand-in. No accounts needed.');
     stack = await startLocalStack({ flow, keysDir: join(DEMO_DIR, 'keys') });
+    stop.throwIfAborted();
 
     const jobs: Job[] = terminal
       ? [{ trigger: { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }]
       : readScript(ANSWERS).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
     say(`\n2. ${terminal ? 'You answer' : `${jobs.length} scripted respondents answer`} ${rel(FLOW)} (the Studio flow, run by our local runner).`);
     if (terminal) say('   Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".');
-    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: terminal ? 1 : 4 });
+    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: terminal ? 1 : 4, signal: stop });
     if (!terminal) {
       say('   The first conversation, as the respondent saw it:');
       for (const line of (jobs[0]?.chat.transcript ?? []).slice(0, 8)) say(`     ${line.from === 'flow' ? 'survey:' : 'them:  '} ${line.text.split('\n')[0]}`);
       say('     …');
     }
-    say(`   ${formatSummary(summary).split('\n').slice(0, 2).join('\n   ')}`);
+    say(`   ${formatSummary(summary, { widgets: false }).split('\n').join('\n   ')}`);
 
     const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
     const pii = sealedFields(flow);
@@ -77,7 +77,8 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
     const args = ['--key-file', keyFile, '--columns', pii.join(','), '--force', '-o', out, csv];
     say(`   $ npx decrypt-csv --key-file ${rel(keyFile)} --columns ${pii.join(',')} -o ${rel(out)} ${rel(csv)}`);
     const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'decrypt-csv.js'), ...args], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`decrypt-csv failed: ${run.stderr.trim()}`);
+    stop.throwIfAborted();
+    if (run.status !== 0) throw new UserError(`decrypt-csv failed: ${run.stderr.trim()}`);
     const decrypted = readCsvRows(readFileSync(out));
     say(table(decrypted, 22));
 
@@ -90,9 +91,8 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
     say('  docs/FLOW.md, docs/PUBLISH.md                          import the flow in Studio, set up the sheet and deploy');
     return summary.failed > 0 ? 1 : 0;
   } finally {
+    undoCtrlC?.();
     terminal?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await stack?.stop();
   }
 }

@@ -1,10 +1,14 @@
 // The local Studio runner, widget by widget, on small flows written here.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningFunctions } from '../src/dev/functions-server.js';
+import { Stopped } from '../src/cli/common.js';
+import { freePort, type RunningFunctions } from '../src/dev/functions-server.js';
 import { conditionHolds } from '../src/flow/conditions.js';
-import { FlowError, parseFlow, type FlowDefinition } from '../src/flow/definition.js';
-import { ScriptedChat } from '../src/flow/respondents.js';
+import { FlowError, parseFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
+import { RecordingChat, ScriptedChat } from '../src/flow/respondents.js';
 import { runExecution, TIMEOUT } from '../src/flow/runner.js';
+import { formatSummary, simulate } from '../src/flow/simulate.js';
 import { newSealedKeyPair } from '../src/keys/keys.js';
 import { AUTH_TOKEN, startTestFunctions } from './helpers/functions.js';
 
@@ -92,11 +96,27 @@ describe('runner', () => {
     expect(result.outcome).toBe('ended');
   });
 
-  it('takes the fail transition when a Function refuses (here: a wrong signature) and marks the execution failed', async () => {
-    const chat = new ScriptedChat(['Amina']);
+  it('takes the fail transition when a Function refuses (here: a wrong signature), marks the execution failed and says why without the answer', async () => {
+    const chat = new ScriptedChat(['Amina Wanjiru']);
     const result = await runExecution({ flow: survey, functionsUrl: fn.url, authToken: 'f'.repeat(32), trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' }, flowAddress: 'x', chat });
     expect(chat.transcript.at(-1)?.text).toBe('Sorry, something went wrong.');
     expect(result.outcome).toBe('failed');
+    expect(result.error).toMatch(/^encrypt \(\/encrypt\) answered HTTP 403 SIGNATURE_INVALID: missing or invalid X-Twilio-Signature/);
+    expect(result.error).not.toContain('Amina');
+  });
+
+  it('says so when a Function cannot be reached, or does not answer within Studio\'s 10 s', async () => {
+    const closed = await runExecution({ flow: survey, functionsUrl: `http://127.0.0.1:${await freePort()}`, authToken: AUTH_TOKEN, trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' }, flowAddress: 'x', chat: new ScriptedChat(['Amina']) });
+    expect(closed.outcome).toBe('failed');
+    expect(closed.error).toMatch(/^encrypt: the Function at http:\/\/127\.0\.0\.1:\d+\/encrypt could not be reached \(ECONNREFUSED\)/);
+    const silent = await silentServer();
+    try {
+      const result = await runExecution({ flow: survey, functionsUrl: silent.url, authToken: AUTH_TOKEN, trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' }, flowAddress: 'x', chat: new ScriptedChat(['Amina']) });
+      expect(result.outcome).toBe('failed');
+      expect(result.error).toBe('encrypt (/encrypt) did not answer within 10 s, Studio\'s limit for a Run Function call');
+    } finally {
+      await silent.close();
+    }
   });
 
   it('stops with a clear error at a widget type it does not know, running nothing after it', async () => {
@@ -117,5 +137,98 @@ describe('runner', () => {
     expect(() => parseFlow('{', 'x.json')).toThrow('x.json is not JSON');
     expect(() => parseFlow('{"states": []}', 'x.json')).toThrow('not a Studio flow definition');
     expect(() => flowOf([trigger('a'), trigger('b')])).toThrow('two widgets are named "Trigger"');
+  });
+});
+
+/** An HTTP server that takes requests and never answers them; `requested` settles at the first. */
+async function silentServer(): Promise<{ url: string; requested: Promise<IncomingMessage>; close(): Promise<void> }> {
+  let seen: (req: IncomingMessage) => void = () => {};
+  const requested = new Promise<IncomingMessage>((ok) => (seen = ok));
+  const server: Server = createServer((req) => seen(req));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requested,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+/** A respondent who never answers; `asked` settles when the flow first waits for them. */
+class SilentChat extends RecordingChat {
+  private seen: () => void = () => {};
+  readonly asked = new Promise<void>((ok) => (this.seen = ok));
+  protected answer(_widget: Widget): Promise<string> {
+    this.seen();
+    return new Promise(() => {});
+  }
+}
+
+describe('stopping a run (Ctrl-C)', () => {
+  const flow = flowOf([
+    trigger('q'),
+    ask('q', 'Your name?', 'encrypt'),
+    { name: 'encrypt', type: 'run-function', transitions: [{ event: 'success' }, { event: 'fail' }], properties: { url: 'https://x.twil.io/encrypt', parameters: [{ key: 'a', value: 'b' }], offset } },
+  ]);
+  const from = { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' } as const;
+
+  it('rejects with the stop\'s reason while waiting for the respondent', async () => {
+    const controller = new AbortController();
+    const chat = new SilentChat();
+    const running = runExecution({ flow, functionsUrl: fn.url, authToken: AUTH_TOKEN, trigger: from, flowAddress: 'x', chat, signal: controller.signal });
+    await chat.asked;
+    const reason = new Stopped(130, 'interrupted');
+    controller.abort(reason);
+    await expect(running).rejects.toBe(reason);
+  });
+
+  it('rejects with the stop\'s reason during a Function call, instead of waiting for its answer', async () => {
+    const silent = await silentServer();
+    try {
+      const controller = new AbortController();
+      const running = runExecution({ flow, functionsUrl: silent.url, authToken: AUTH_TOKEN, trigger: from, flowAddress: 'x', chat: new ScriptedChat(['Amina']), signal: controller.signal });
+      await silent.requested;
+      const reason = new Stopped(130, 'interrupted');
+      controller.abort(reason);
+      await expect(running).rejects.toBe(reason);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('simulate starts no further executions once stopped, and rejects with the reason', async () => {
+    const controller = new AbortController();
+    const chats = Array.from({ length: 5 }, () => new SilentChat());
+    const running = simulate(
+      chats.map((chat) => ({ trigger: from, chat })),
+      { flow, functionsUrl: fn.url, authToken: AUTH_TOKEN, concurrency: 2, signal: controller.signal },
+    );
+    await Promise.all([chats[0]?.asked, chats[1]?.asked]);
+    const reason = new Stopped(130, 'interrupted');
+    controller.abort(reason);
+    await expect(running).rejects.toBe(reason);
+    expect(chats.map((c) => c.transcript.length)).toEqual([1, 1, 0, 0, 0]);
+  });
+});
+
+describe('simulate summary', () => {
+  it('counts executions with their grammar and lists each distinct failure reason with its count', async () => {
+    const flow = flowOf([trigger('hop'), { name: 'hop', type: 'connect-call-to', transitions: [{ event: 'callCompleted' }], properties: { offset } }]);
+    const one = await simulate([{ trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' }, chat: new ScriptedChat([]) }], { flow, functionsUrl: fn.url, authToken: AUTH_TOKEN, concurrency: 1 });
+    expect(formatSummary(one.summary)).toMatch(/^1 execution in [\d.]+ s .*: 0 completed \(stored by publish\), 0 ended early, 1 failed\n1 execution failed: hop: widget type "connect-call-to" is not supported/);
+    const survey = flowOf([
+      trigger('q'),
+      ask('q', 'Your name?', 'encrypt'),
+      { name: 'encrypt', type: 'run-function', transitions: [{ event: 'success' }, { event: 'fail' }], properties: { url: 'https://x.twil.io/encrypt', parameters: [{ key: 'full_name', value: '{{widgets.q.inbound.Body}}' }], offset } },
+    ]);
+    const jobs = ['Amina Wanjiru', 'Baraka Otieno', 'Chebet Kiprop'].map((name) => ({ trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' } as const, chat: new ScriptedChat([name]) }));
+    const three = await simulate(jobs, { flow: survey, functionsUrl: fn.url, authToken: 'f'.repeat(32), concurrency: 3 });
+    const text = formatSummary(three.summary);
+    expect(text).toContain('3 executions in');
+    expect(text).toContain('3 failed');
+    expect(text).toContain('3 executions failed: encrypt (/encrypt) answered HTTP 403 SIGNATURE_INVALID');
+    expect(text).not.toMatch(/Amina|Baraka|Chebet/);
   });
 });

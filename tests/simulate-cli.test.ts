@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { startSheetsServer, testServiceAccount } from '../src/dev/sheets-server.js';
+import { startSyncServer } from '../src/dev/sync-server.js';
 import { ensureDemoKeys } from '../src/dev/stack.js';
 import { sealedFields, sheetHeader } from '../src/flow/columns.js';
 import { readFlow } from '../src/flow/definition.js';
 import { sheetsClient } from '../src/sheets/client.js';
 import { runCli } from './helpers/cli.js';
+import { AUTH_TOKEN, startTestFunctions } from './helpers/functions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealed-survey-simulate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +19,7 @@ it('runs scripted respondents through the flow on the local stack and writes pri
   const transcripts = join(dir, 'transcripts');
   const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--transcript', transcripts, '--keys', join(dir, 'keys')]);
   expect(res.code, res.stderr).toBe(0);
-  expect(res.stdout).toContain('5 execution(s)');
+  expect(res.stdout).toContain('5 executions in');
   expect(res.stdout).toContain('4 completed (stored by publish), 1 ended early, 0 failed');
   expect(res.stdout).toContain('rows in the local sheet: 4');
   const files = readdirSync(transcripts);
@@ -38,6 +40,46 @@ it('generates respondents from the flow\'s own choices, with faults in the Sheet
   expect(res.stdout).toMatch(/last answer → publish stored: p50 \d+ ms, p99 \d+ ms/);
 });
 
+it('exits 1 when executions fail, with each distinct reason counted and no answer printed', async () => {
+  const functions = await startTestFunctions({});
+  try {
+    // Signed with another token: every call to a Function is refused, as with a wrong AUTH_TOKEN.
+    const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--functions-url', functions.url], { env: { AUTH_TOKEN: `x${AUTH_TOKEN.slice(1)}` } });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('4 failed');
+    expect(res.stdout).toMatch(/^4 executions failed: encrypt \(\/encrypt\) answered HTTP 403 SIGNATURE_INVALID: missing or invalid X-Twilio-Signature/m);
+    expect(res.stderr).toContain('sealed-survey: 4 of 5 executions failed; the reasons are listed above');
+    const answers = (JSON.parse(readFileSync('flows/answers/demo.json', 'utf8')) as Array<{ replies: string[] }>).flatMap((r) => r.replies).filter((a) => a.length > 8);
+    for (const answer of answers) expect(`${res.stdout}${res.stderr}`).not.toContain(answer);
+  } finally {
+    await functions.stop();
+  }
+});
+
+it('exits 1 at a widget it cannot run, saying which', async () => {
+  const file = join(dir, 'call.json');
+  const offset = { x: 0, y: 0 };
+  writeFileSync(
+    file,
+    JSON.stringify({
+      description: 'calls',
+      initial_state: 'Trigger',
+      flags: { allow_concurrent_calls: true },
+      states: [
+        { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingMessage', next: 'dial' }, { event: 'incomingCall' }, { event: 'incomingRequest' }], properties: { offset } },
+        { name: 'dial', type: 'connect-call-to', transitions: [{ event: 'callCompleted' }], properties: { offset } },
+      ],
+    }),
+  );
+  const answers = join(dir, 'one.json');
+  writeFileSync(answers, JSON.stringify([{ from: 'whatsapp:+254700000009', replies: [] }]));
+  const res = await runCli('sealed-survey', ['simulate', file, '--answers', answers, '--functions-url', 'http://127.0.0.1:9'], { env: { AUTH_TOKEN } });
+  expect(res.code).toBe(1);
+  expect(res.stdout).toContain('1 execution in');
+  expect(res.stdout).toContain('1 execution failed: dial: widget type "connect-call-to" is not supported by the local runner');
+  expect(res.stderr).toContain('1 of 1 execution failed');
+});
+
 it('answers bad input with a message and the right exit code', async () => {
   const noTty = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json']);
   expect(noTty.code).toBe(2);
@@ -54,6 +96,10 @@ it('answers bad input with a message and the right exit code', async () => {
 it('uses the operator\'s own sheet and keys when the env file sets SHEET_ID', async () => {
   const flow = readFlow('flows/whatsapp-survey.json');
   const sheets = await startSheetsServer();
+  const accountSid = `AC${'1'.repeat(32)}`;
+  const authToken = '2'.repeat(32);
+  // The operator's Twilio Sync (publish claims each response's row there), here its stand-in.
+  const sync = await startSyncServer({ accountSid, authToken });
   try {
     const account = await testServiceAccount(sheets);
     const client = sheetsClient({ account, rootUrl: sheets.url });
@@ -65,8 +111,9 @@ it('uses the operator\'s own sheet and keys when the env file sets SHEET_ID', as
     writeFileSync(
       envFile,
       [
-        `ACCOUNT_SID=AC${'1'.repeat(32)}`,
-        `AUTH_TOKEN=${'2'.repeat(32)}`,
+        `ACCOUNT_SID=${accountSid}`,
+        `AUTH_TOKEN=${authToken}`,
+        `SYNC_API_URL=${sync.url}`,
         `SURVEY_PUBLIC_KEY=${keys.publicKey}`,
         `SHEET_ID=${id}`,
         `SHEETS_API_URL=${sheets.url}`,
@@ -75,10 +122,10 @@ it('uses the operator\'s own sheet and keys when the env file sets SHEET_ID', as
       ].join('\n'),
     );
     const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--env-file', envFile]);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stderr).toContain('with your env file');
     expect(sheets.rows(id, 'Mine')).toHaveLength(5);
   } finally {
-    await sheets.stop();
+    await Promise.all([sheets.stop(), sync.stop()]);
   }
 });

@@ -9,7 +9,8 @@ import { readFlow } from '../flow/definition.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
 import { TerminalChat } from '../flow/terminal-chat.js';
 import { formatSummary, simulate, type Job } from '../flow/simulate.js';
-import { EXIT_USAGE, UserError } from './common.js';
+import { EXIT_FAILURE, EXIT_USAGE, plural, stopSignal, UserError } from './common.js';
+import { ctrlCInterrupts } from './terminal.js';
 
 interface SimulateOptions {
   answers?: string;
@@ -90,11 +91,9 @@ Examples:
       let own: RunningFunctions | undefined;
       let functionsUrl = opts.functionsUrl;
       let authToken = process.env.AUTH_TOKEN ?? '';
-      const onSignal = () => {
-        void Promise.allSettled([stack?.stop(), own?.stop()]).then(() => process.exit(130));
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // Ctrl-C stops the executions; the finally below stops what was started.
+      const stop = stopSignal();
+      const undoCtrlC = terminal ? ctrlCInterrupts() : undefined;
       try {
         const fileEnv = readEnvFile(opts.envFile);
         if (functionsUrl) {
@@ -114,14 +113,17 @@ Examples:
           functionsUrl = stack.functions.url;
           authToken = stack.authToken;
         }
-        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript });
+        stop.throwIfAborted();
+        if (!interactive) process.stderr.write(`Running ${plural(jobs.length, 'execution')}, ${Math.min(concurrency, jobs.length)} at a time …\n`);
+        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript, signal: stop });
         process.stdout.write(`\n${formatSummary(summary)}\n`);
         if (stack) process.stdout.write(`rows in the local sheet: ${stack.sheets.rows(stack.spreadsheetId, stack.tab).length - 1}\n`);
-        if (summary.failed > 0) process.exitCode = 1;
+        if (summary.failed > 0) {
+          throw new UserError(`${summary.failed} of ${plural(summary.executions, 'execution')} failed; the reasons are listed above`, EXIT_FAILURE);
+        }
       } finally {
+        undoCtrlC?.();
         terminal?.close();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
         await Promise.all([stack?.stop(), own?.stop()]);
       }
     });

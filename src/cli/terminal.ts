@@ -1,5 +1,7 @@
 // Talking to a person on stderr: labels in colour (unless NO_COLOR or not a
-// terminal) and a progress line for long runs.
+// terminal), a progress line for long runs, and Ctrl-C at a prompt.
+
+import { interrupt } from './common.js';
 
 const useColor = () => process.stderr.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 
@@ -44,6 +46,21 @@ export function progressLine(enabled: boolean) {
     done() {
       if (drawn) process.stderr.write('\r\u001b[K');
     },
+  };
+}
+
+/**
+ * While a readline prompt is open the terminal is in raw mode, so Ctrl-C
+ * arrives as a key (readline emits it on stdin), not as SIGINT: stop the
+ * command as SIGINT would. Returns the undo.
+ */
+export function ctrlCInterrupts(): () => void {
+  const onKey = (_text: string | undefined, key: { ctrl?: boolean; name?: string } | undefined) => {
+    if (key?.ctrl && key.name === 'c') interrupt();
+  };
+  process.stdin.on('keypress', onKey);
+  return () => {
+    process.stdin.off('keypress', onKey);
   };
 }
 

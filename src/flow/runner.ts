@@ -1,6 +1,7 @@
 // A local Studio: runs one execution of a flow definition widget by widget,
 // with Studio's Liquid context, calling the real local Functions signed as
-// Twilio signs them. Unknown widget types stop the run with a clear error.
+// Twilio signs them. Unknown widget types stop the run with a clear error; a
+// failed execution says why, naming widgets and error codes, never an answer.
 
 import { randomBytes } from 'node:crypto';
 import { Liquid } from 'liquidjs';
@@ -35,6 +36,8 @@ export interface ExecutionOptions {
   readonly executionSid?: string;
   readonly flowSid?: string;
   readonly maxSteps?: number;
+  /** Stops the execution (Ctrl-C): it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Step {
@@ -50,15 +53,42 @@ export interface ExecutionResult {
   /** completed: publish stored the response; ended: the flow ended before it (consent, time-out, …); failed: a Function failed or the runner stopped. */
   readonly outcome: Outcome;
   readonly steps: readonly Step[];
+  /** Why it failed: the first Function's error (status, code, message), a time-out, an unsupported widget, … */
   readonly error?: string;
   /** From the respondent's last answer to publish's answer, in ms. */
   readonly lastAnswerToPublishMs?: number;
 }
 
 const liquid = new Liquid({ cache: true });
+/** Studio's limit for a Run Function call or an HTTP request. */
+const STUDIO_TIMEOUT_MS = 10_000;
 export const SUPPORTED_WIDGETS = ['trigger', 'send-message', 'send-and-wait-for-reply', 'split-based-on', 'set-variables', 'run-function', 'make-http-request'] as const;
 
 export const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A failed Function's answer in one line: status, and the code and message of
+ * its JSON error (our Functions' messages name parameters, never values).
+ */
+function functionFailure(where: string, status: number, parsed: unknown): string {
+  const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
+  const code = typeof error?.code === 'string' ? ` ${error.code.slice(0, 64)}` : '';
+  const message = typeof error?.message === 'string' ? `: ${error.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300)}` : ' (no JSON error in the answer)';
+  return `${where} answered HTTP ${status}${code}${message}`;
+}
+
+/** Settles as `work` does, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((ok, fail) => {
+    const onAbort = () => fail(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(ok, fail).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** The JSON answer of a Run Function or HTTP request widget, as Studio exposes it. */
 async function widgetResponse(res: Response): Promise<Record<string, unknown>> {
@@ -98,7 +128,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
   const steps: Step[] = [];
   let lastAnswerAt: number | undefined;
   let lastAnswerToPublishMs: number | undefined;
-  let functionFailed = false;
+  let failure: string | undefined;
   let published = false;
 
   const render = (template: string, where: string): string => {
@@ -127,21 +157,30 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     const target = `${options.functionsUrl.replace(/\/+$/, '')}${path}`;
     const params: Record<string, string> = {};
     for (const { key, value } of keyValues(w.properties.parameters)) params[key] = render(value, `${w.name} → parameters.${key}`);
-    const res = await fetch(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(options.authToken, target, params) },
-      body: new URLSearchParams(params),
-      signal: AbortSignal.timeout(10_000), // Studio's limit for a Run Function call
-    }).catch((error: unknown) => {
-      throw new FlowError(`${w.name}: the Function at ${target} did not answer (${error instanceof Error ? error.name : 'error'}): are the local Functions running?`);
-    });
-    context.widgets[w.name] = await widgetResponse(res);
+    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
+    let res: Response;
+    let answer: Record<string, unknown>;
+    try {
+      res = await fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(options.authToken, target, params) },
+        body: new URLSearchParams(params),
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+      });
+      answer = await widgetResponse(res);
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      if (timeout.aborted) throw new FlowError(`${w.name} (${path}) did not answer within ${STUDIO_TIMEOUT_MS / 1000} s, Studio's limit for a Run Function call`);
+      const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new FlowError(`${w.name}: the Function at ${target} could not be reached (${typeof cause === 'string' ? cause : error instanceof Error ? error.name : 'error'}): are the local Functions running?`);
+    }
+    context.widgets[w.name] = answer;
     const ok = res.status >= 200 && res.status < 300;
     if (ok && path.endsWith('/publish')) {
       published = true;
       if (lastAnswerAt !== undefined) lastAnswerToPublishMs = performance.now() - lastAnswerAt;
     }
-    if (!ok) functionFailed = true;
+    if (!ok) failure ??= functionFailure(`${w.name} (${path})`, res.status, answer.parsed);
     return ok ? 'success' : 'fail';
   }
 
@@ -151,11 +190,13 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     const contentType = typeof w.properties.content_type === 'string' ? w.properties.content_type : 'application/x-www-form-urlencoded;charset=utf-8';
     const params = keyValues(w.properties.parameters).map(({ key, value }) => [key, render(value, `${w.name} → parameters.${key}`)] as [string, string]);
     const body = method === 'GET' ? undefined : /json/i.test(contentType) ? prop(w, 'body') : new URLSearchParams(params).toString();
+    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
     try {
-      const res = await fetch(url, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }), signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
       context.widgets[w.name] = await widgetResponse(res);
       return res.ok ? 'success' : 'failed';
     } catch {
+      options.signal?.throwIfAborted();
       context.widgets[w.name] = { status_code: 0, body: '' };
       return 'failed';
     }
@@ -172,7 +213,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
       case 'send-and-wait-for-reply': {
         const question = messageText(w);
         chat.send(question, w.name);
-        const answer = await chat.reply(w, question);
+        const answer = await untilAborted(chat.reply(w, question), options.signal);
         if (answer === TIMEOUT) return 'timeout';
         if (answer === DELIVERY_FAILURE) return 'deliveryFailure';
         lastAnswerAt = performance.now();
@@ -202,6 +243,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
   let current: Widget | undefined = widgets.get(flow.initial_state);
   try {
     for (let n = 0; current; n++) {
+      options.signal?.throwIfAborted();
       if (n >= (options.maxSteps ?? 1000)) throw new FlowError(`the execution ran ${n} widgets without ending: check the flow for a loop without an exit (last: ${current.name})`);
       const event = await step(current);
       let next: string | undefined;
@@ -215,6 +257,6 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     if (!(error instanceof FlowError)) throw error;
     return { executionSid, outcome: 'failed', steps, error: error.message };
   }
-  const outcome: Outcome = functionFailed ? 'failed' : published ? 'completed' : 'ended';
-  return { executionSid, outcome, steps, ...(lastAnswerToPublishMs === undefined ? {} : { lastAnswerToPublishMs }) };
+  const outcome: Outcome = failure ? 'failed' : published ? 'completed' : 'ended';
+  return { executionSid, outcome, steps, ...(failure ? { error: failure } : {}), ...(lastAnswerToPublishMs === undefined ? {} : { lastAnswerToPublishMs }) };
 }

@@ -2,6 +2,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { plural } from '../cli/common.js';
 import type { FlowDefinition } from './definition.js';
 import type { RecordingChat } from './respondents.js';
 import { runExecution, type ExecutionResult, type Trigger } from './runner.js';
@@ -21,6 +22,8 @@ export interface SimulationOptions {
   /** Where to write one transcript per execution (the respondent's own chat: keep it private). */
   readonly transcriptDir?: string | undefined;
   readonly onResult?: (result: ExecutionResult, job: Job) => void;
+  /** Stops the run (Ctrl-C): no new executions start, running ones stop, and simulate rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_FLOW_ADDRESS = 'whatsapp:+14155238886';
@@ -30,7 +33,7 @@ export interface Summary {
   readonly completed: number;
   readonly ended: number;
   readonly failed: number;
-  /** Distinct runner or Function errors, with how often each happened. */
+  /** Each distinct reason an execution failed, with how many failed for it. */
   readonly errors: ReadonlyMap<string, number>;
   readonly widgetCounts: ReadonlyMap<string, number>;
   readonly lastAnswerToPublish: { readonly p50: number; readonly p99: number; readonly n: number };
@@ -54,21 +57,33 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
   const started = performance.now();
   let next = 0;
   const worker = async () => {
-    while (next < jobs.length) {
+    while (next < jobs.length && !options.signal?.aborted) {
       const job = jobs[next++] as Job;
-      const result = await runExecution({ flow: options.flow, functionsUrl: options.functionsUrl, authToken: options.authToken, flowAddress: options.flowAddress ?? DEFAULT_FLOW_ADDRESS, trigger: job.trigger, chat: job.chat });
+      const result = await runExecution({
+        flow: options.flow,
+        functionsUrl: options.functionsUrl,
+        authToken: options.authToken,
+        flowAddress: options.flowAddress ?? DEFAULT_FLOW_ADDRESS,
+        trigger: job.trigger,
+        chat: job.chat,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       results.push(result);
       if (options.transcriptDir) writeTranscript(options.transcriptDir, result, job);
       options.onResult?.(result, job);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  options.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
   const widgetCounts = new Map<string, number>();
   const errors = new Map<string, number>();
   for (const r of results) {
     for (const s of r.steps) widgetCounts.set(s.widget, (widgetCounts.get(s.widget) ?? 0) + 1);
-    if (r.error) errors.set(r.error, (errors.get(r.error) ?? 0) + 1);
+    if (r.outcome === 'failed') {
+      const reason = r.error ?? 'no reason recorded';
+      errors.set(reason, (errors.get(reason) ?? 0) + 1);
+    }
   }
   const latencies = results.flatMap((r) => (r.lastAnswerToPublishMs === undefined ? [] : [r.lastAnswerToPublishMs])).sort((a, b) => a - b);
   const count = (o: string) => results.filter((r) => r.outcome === o).length;
@@ -87,12 +102,13 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
   };
 }
 
-export function formatSummary(s: Summary): string {
+/** The summary: totals, latency, one line per distinct failure reason (most frequent first), and unless `widgets` is false the widgets run. */
+export function formatSummary(s: Summary, { widgets = true } = {}): string {
   const lines = [
-    `${s.executions} execution(s) in ${s.seconds.toFixed(1)} s (${(s.executions / Math.max(s.seconds, 1e-9)).toFixed(1)}/s): ${s.completed} completed (stored by publish), ${s.ended} ended early, ${s.failed} failed`,
+    `${plural(s.executions, 'execution')} in ${s.seconds.toFixed(1)} s (${(s.executions / Math.max(s.seconds, 1e-9)).toFixed(1)}/s): ${s.completed} completed (stored by publish), ${s.ended} ended early, ${s.failed} failed`,
   ];
   if (s.lastAnswerToPublish.n > 0) lines.push(`last answer → publish stored: p50 ${s.lastAnswerToPublish.p50.toFixed(0)} ms, p99 ${s.lastAnswerToPublish.p99.toFixed(0)} ms (n=${s.lastAnswerToPublish.n})`);
-  for (const [error, n] of s.errors) lines.push(`error (${n}x): ${error}`);
-  lines.push('widgets run: ' + [...s.widgetCounts].map(([w, n]) => `${w} ${n}`).join(', '));
+  for (const [reason, n] of [...s.errors].sort((a, b) => b[1] - a[1])) lines.push(`${plural(n, 'execution')} failed: ${reason}`);
+  if (widgets) lines.push('widgets run: ' + [...s.widgetCounts].map(([w, n]) => `${w} ${n}`).join(', '));
   return lines.join('\n');
 }
