@@ -20,7 +20,7 @@ const PROBE = `
 import { ConfigError } from '../src/functions/config-error.js';
 import { protectedFunction } from '../src/functions/runtime.js';
 export const handler = protectedFunction('probe', (env, params) => {
-  if (params.fail === 'config') throw new ConfigError('SYNC_SERVICE_SID', 'SYNC_SERVICE_SID is not a Sync service SID (IS…): copy it from the Console ${MESSAGE_MARK}');
+  if (params.fail === 'config') throw new ConfigError('SYNC_SERVICE_SID is not a Sync service SID (IS…): copy it from the Console ${MESSAGE_MARK}', 'SYNC_SERVICE_SID');
   if (params.fail === 'property') throw Object.assign(new Error('the key is not valid ${MESSAGE_MARK}'), { configVariable: 'SURVEY_PUBLIC_KEY' });
   if (params.fail === 'plain') throw new Error('boom ${MESSAGE_MARK}');
   return { status: 200, body: { names: Object.keys(params).sort(), values: Object.values(params) } };

@@ -10,8 +10,8 @@
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';
   constructor(
-    readonly configVariable: string,
     message: string,
+    readonly configVariable: string,
   ) {
     super(message);
   }

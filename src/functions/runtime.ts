@@ -124,7 +124,7 @@ export function checkSignedFormRequest(context: Readonly<Record<string, unknown>
   }
   const form = params as Record<string, string | string[]>;
   if (!env.AUTH_TOKEN) {
-    throw new ConfigError('AUTH_TOKEN', 'AUTH_TOKEN is not set, so request signatures cannot be checked: enable "Add my Twilio Credentials" for the service, or set AUTH_TOKEN in the .env file locally');
+    throw new ConfigError('AUTH_TOKEN is not set, so request signatures cannot be checked: enable "Add my Twilio Credentials" for the service, or set AUTH_TOKEN in the .env file locally', 'AUTH_TOKEN');
   }
   const signed = isValidTwilioSignature(env.AUTH_TOKEN, header(headers, 'x-twilio-signature'), { kind: 'form', urls: candidateUrls(env, headers), params: form as FormParams });
   if (!signed) {
