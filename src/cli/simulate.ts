@@ -54,6 +54,9 @@ SHEET_ID (your sheet, your keys), otherwise with demo keys, a local Sheets serve
 (a sheet laid out for the flow) and a Sync stand-in.
 Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
 set-variables, run-function, make-http-request; any other type stops the run.
+Exit status: 0 when no execution failed, 1 when one did (each reason is listed
+with its count: the Function's status, code and message, a time-out, a widget
+it cannot run), 2 wrong usage, 130 Ctrl-C.
 
 Examples:
   $ sealed-survey simulate flows/whatsapp-survey.json
