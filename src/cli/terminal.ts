@@ -56,7 +56,10 @@ export function progressLine(enabled: boolean) {
  */
 export function ctrlCInterrupts(): () => void {
   const onKey = (_text: string | undefined, key: { ctrl?: boolean; name?: string } | undefined) => {
-    if (key?.ctrl && key.name === 'c') interrupt();
+    if (!key?.ctrl || key.name !== 'c') return;
+    // The prompt is left unanswered: end its line, so the shell's prompt starts on its own.
+    process.stdout.write('\n');
+    interrupt();
   };
   process.stdin.on('keypress', onKey);
   return () => {
