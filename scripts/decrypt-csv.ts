@@ -1,3 +1,5 @@
 import { main } from '../src/cli/decrypt-csv.js';
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// A closed stdout noticed after main returned has already set 141: keep it.
+process.exitCode ||= code;

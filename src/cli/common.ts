@@ -25,10 +25,7 @@ export class UserError extends Error {
   }
 }
 
-/** "1 row", "2 rows"; `many` for irregular plurals. */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
+export { plural } from '../plural.js';
 
 /** The reason a stop signal carries: the command was stopped early, and the exit status that says why. */
 export class Stopped extends Error {

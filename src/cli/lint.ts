@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { FlowError, readFlow } from '../flow/definition.js';
 import { lintFlow, type Finding } from '../flow/lint.js';
-import { EXIT_FAILURE, EXIT_USAGE, UserError } from './common.js';
+import { EXIT_FAILURE, EXIT_USAGE, plural, UserError } from './common.js';
 
 /** One line per finding: `file: widget → property: [warning: ]message`. */
 export function formatFinding(f: Finding): string {
   return `${f.file}: ${f.widget} → ${f.property}: ${f.severity === 'warning' ? 'warning: ' : ''}${f.message}`;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function addLint(program: Command): void {
   program

@@ -2,7 +2,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { plural } from '../cli/common.js';
+import { plural } from '../plural.js';
 import type { FlowDefinition } from './definition.js';
 import type { RecordingChat } from './respondents.js';
 import { runExecution, type ExecutionResult, type Trigger } from './runner.js';

@@ -8,6 +8,7 @@ import { respondentId } from '../pseudonym.js';
 import { isSid } from '../twilio/sid.js';
 // Not sealed: the Studio execution ({{flow.sid}}) every token is bound to.
 import { EXECUTION_SID } from '../publish/row.js';
+import { ConfigError } from './config-error.js';
 import { errorResult, type Env, type HttpResult, type Params } from './runtime.js';
 
 export const RESPONDENT_PARAM = 'respondent';
@@ -21,34 +22,32 @@ interface EncryptConfig {
 // Parsed once per warm instance; re-parsed only if the variables change.
 let cache: { readonly fingerprint: string; readonly config: EncryptConfig } | undefined;
 
-function configError(message: string): HttpResult {
-  return errorResult(500, 'CONFIG_INVALID', message);
-}
-
-export function loadEncryptConfig(env: Env): EncryptConfig | HttpResult {
+/** Throws ConfigError (the guard answers 500 CONFIG_INVALID naming the variable). */
+export function loadEncryptConfig(env: Env): EncryptConfig {
   const pub = env.SURVEY_PUBLIC_KEY?.trim() || undefined;
   const secret = env.SURVEY_SECRET_KEY?.trim() || undefined;
   const pseudonym = env.SURVEY_PSEUDONYM_KEY?.trim() || undefined;
   const fingerprint = JSON.stringify([pub, secret, pseudonym]);
   if (cache?.fingerprint === fingerprint) return cache.config;
   if (pub && secret) {
-    return configError('both SURVEY_PUBLIC_KEY and SURVEY_SECRET_KEY are set; set exactly one (SURVEY_PUBLIC_KEY for sealed mode, recommended)');
+    throw new ConfigError('both SURVEY_PUBLIC_KEY and SURVEY_SECRET_KEY are set; set exactly one (SURVEY_PUBLIC_KEY for sealed mode, recommended)', 'SURVEY_SECRET_KEY');
   }
   if (!pub && !secret) {
-    return configError('neither SURVEY_PUBLIC_KEY nor SURVEY_SECRET_KEY is set; set SURVEY_PUBLIC_KEY to the line printed by `sealed-survey keygen`');
+    throw new ConfigError('neither SURVEY_PUBLIC_KEY nor SURVEY_SECRET_KEY is set; set SURVEY_PUBLIC_KEY to the line printed by `sealed-survey keygen`', 'SURVEY_PUBLIC_KEY');
   }
   let recipient: Recipient;
   try {
     recipient = pub ? parsePublicKey(pub) : parseSharedKey(secret as string);
   } catch (error) {
     if (!(error instanceof KeyError)) throw error;
-    return configError(`${pub ? 'SURVEY_PUBLIC_KEY' : 'SURVEY_SECRET_KEY'} is not valid: ${error.message}`);
+    const variable = pub ? 'SURVEY_PUBLIC_KEY' : 'SURVEY_SECRET_KEY';
+    throw new ConfigError(`${variable} is not valid: ${error.message}`, variable);
   }
   let pseudonymKey: Buffer | undefined;
   if (pseudonym) {
     pseudonymKey = fromB64(pseudonym);
     if (!pseudonymKey || pseudonymKey.length < 16) {
-      return configError('SURVEY_PSEUDONYM_KEY is not valid: it is the base64 form of at least 16 random bytes, as written by `sealed-survey keygen --mode pseudonym`');
+      throw new ConfigError('SURVEY_PSEUDONYM_KEY is not valid: it is the base64 form of at least 16 random bytes, as written by `sealed-survey keygen --mode pseudonym`', 'SURVEY_PSEUDONYM_KEY');
     }
   }
   const config = { recipient, pseudonymKey };
@@ -96,7 +95,6 @@ function readExecution(params: Params): string | undefined | HttpResult {
 
 export function encryptCore(env: Env, params: Params): HttpResult {
   const config = loadEncryptConfig(env);
-  if ('status' in config) return config;
   const execution = readExecution(params);
   if (typeof execution === 'object') return execution;
   const fields = validateFields(params);

@@ -1,7 +1,7 @@
 // The publish Function's core: one Studio response → one row in the sheet
 // (or the pending queue), answered as JSON for widgets.<name>.parsed.*.
 
-import { publishConfig, PublishConfigError, type PublishConfig } from '../publish/config.js';
+import { publishConfig, type PublishConfig } from '../publish/config.js';
 import { guardResponse } from '../publish/header.js';
 import { publishResponse, syncTimeouts, type PublishDeps } from '../publish/publish.js';
 import { isProblem, readResponse } from '../publish/row.js';
@@ -23,13 +23,8 @@ function depsFor(config: PublishConfig): PublishDeps {
 /** `serviceAccountFile`: where the private asset with the Google key is, if deployed. */
 export function publishCore(serviceAccountFile: () => string | undefined): Core {
   return async (env, params): Promise<HttpResult> => {
-    let config: PublishConfig;
-    try {
-      config = publishConfig(env, serviceAccountFile());
-    } catch (error) {
-      if (error instanceof PublishConfigError) return errorResult(500, 'CONFIG_INVALID', error.message);
-      throw error;
-    }
+    // A PublishConfigError is a ConfigError: the guard answers 500 CONFIG_INVALID and logs the variable's name.
+    const config = publishConfig(env, serviceAccountFile());
     const response = readResponse(params);
     if (isProblem(response)) return errorResult(response.status, response.code, response.message);
     const refused = guardResponse(response, config.pii);

@@ -3,6 +3,7 @@
 // name with the fix; values are never quoted (some are secrets).
 
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../functions/config-error.js';
 import { KeyError, parsePublicKey, parseSharedKey } from '../keys/keys.js';
 import { parseServiceAccount, SheetsConfigError, type ServiceAccount } from '../sheets/client.js';
 import { parseSpreadsheetId, type SheetTarget } from '../sheets/table.js';
@@ -11,15 +12,9 @@ import { isSid } from '../twilio/sid.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export class PublishConfigError extends Error {
+/** Answered by the Functions' guard as 500 CONFIG_INVALID; flush turns it into a usage error. */
+export class PublishConfigError extends ConfigError {
   override readonly name = 'PublishConfigError';
-  constructor(
-    message: string,
-    /** The variable to fix. */
-    readonly configVariable: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface PiiGuard {
