@@ -179,8 +179,9 @@ async function decrypt(input: string, opts: Options): Promise<number> {
           if (columns.length === 0 && sample.buf.length === 0) {
             chosen = 'none (the file has no rows)';
           } else if (columns.length === 0) {
+            const separator = header.delimiter === '\t' ? 'tab' : `"${header.delimiter}"`;
             throw new UserError(
-              `no column of the first rows holds sealed-survey tokens; name the columns to decrypt with --columns${legacyHint ? `; columns ${legacyHint}` : ''}${header.names.length === 1 ? ' (or, if the file uses another separator than the header shows, give it with --delimiter)' : ''}`,
+              `no column of the first rows holds sealed-survey tokens (reading the file with ${separator} as separator); name the columns to decrypt with --columns, or the separator with --delimiter${legacyHint ? `; columns ${legacyHint}` : ''}`,
             );
           } else {
             chosen = `${columns.map((c) => c.name).join(', ')} (detected; choose others with --columns)`;

@@ -138,30 +138,26 @@ export function cellBytes(buf: Buffer, start: number, end: number, quoted: boole
  */
 export function recordBoundary(buf: Buffer, length: number, eof: boolean): number {
   if (eof) return length;
-  // Quote parity at a position = parity of all " before it ("" counts twice).
   const quotes: number[] = [];
   for (let q = buf.indexOf(QUOTE, 0); q !== -1 && q < length; q = buf.indexOf(QUOTE, q + 1)) quotes.push(q);
-  let nl = length;
-  for (;;) {
-    const lf = buf.lastIndexOf(LF, nl - 1);
-    const cr = buf.lastIndexOf(CR, nl - 1);
-    const at = Math.max(lf, cr);
-    if (at < 0) return 0;
-    // A CR at the very end may be the first half of a CRLF still to come.
-    if (at === length - 1 && buf[at] === CR) {
-      nl = at;
-      continue;
+  // Between quote k-1 and quote k, k quotes precede: outside quotes when k is even ("" counts twice).
+  // Searching only those stretches, from the last, keeps this linear in the buffer's length.
+  for (let k = quotes.length - (quotes.length % 2); k >= 0; k -= 2) {
+    const from = k === 0 ? 0 : (quotes[k - 1] as number) + 1;
+    let to = k === quotes.length ? length : (quotes[k] as number);
+    while (to > from) {
+      const stretch = buf.subarray(from, to);
+      const at = from + Math.max(stretch.lastIndexOf(LF), stretch.lastIndexOf(CR));
+      if (at < from) break;
+      // A CR at the very end may be the first half of a CRLF still to come.
+      if (at === length - 1 && buf[at] === CR) {
+        to = at;
+        continue;
+      }
+      return at + 1;
     }
-    let lo = 0;
-    let hi = quotes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((quotes[mid] as number) < at) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo % 2 === 0) return at + 1;
-    nl = at;
   }
+  return 0;
 }
 
 const NEEDS_QUOTES: Record<Delimiter, RegExp> = { ',': /[",\r\n]/, ';': /[";\r\n]/, '\t': /["\t\r\n]/ };

@@ -123,7 +123,7 @@ async function* recordChunks(source: AsyncGenerator<Buffer>, carry: Buffer): Asy
     if (cut === 0) {
       if (joined.length > MAX_RECORD_BYTES) throw tooLong();
       parts = [joined];
-      want = 2 * joined.length;
+      want = Math.min(2 * joined.length, MAX_RECORD_BYTES + 1);
       continue;
     }
     yield joined.subarray(0, cut);
@@ -140,7 +140,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 async function readHeaderAndSample(source: AsyncGenerator<Buffer>, forced: Delimiter | undefined): Promise<{ header: Header; rest: Buffer; eof: boolean }> {
   let buf: Buffer = Buffer.alloc(0);
   let eof = false;
-  for (let want = CHUNK_BYTES; ; want = 2 * buf.length) {
+  for (let want = CHUNK_BYTES; ; want = Math.min(2 * buf.length, MAX_RECORD_BYTES + 1)) {
     const parts: Buffer[] = [buf];
     let size = buf.length;
     while (size < want && !eof) {
