@@ -11,7 +11,7 @@ import { ctrlCInterrupts } from './cli/terminal.js';
 import { encodeCell, readCsvRows } from './csv/scan.js';
 import { PROJECT_ROOT } from './dev/functions-server.js';
 import { startLocalStack, type LocalStack } from './dev/stack.js';
-import { sealedFields } from './flow/columns.js';
+import { flowColumns } from './flow/columns.js';
 import { readFlow } from './flow/definition.js';
 import { readScript, ScriptedChat, triggerOf } from './flow/respondents.js';
 import { formatSummary, simulate, type Job } from './flow/simulate.js';
@@ -65,7 +65,7 @@ export async function runDemo(argv: readonly string[], stop: AbortSignal): Promi
     say(`   ${formatSummary(summary, { widgets: false }).split('\n').join('\n   ')}`);
 
     const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
-    const pii = sealedFields(flow);
+    const pii = flowColumns(flow).piiColumns;
     say(`\n3. The Google Sheet as stored (what anyone with Drive access sees). PII columns (${pii.join(', ')}) hold only ss1 tokens:`);
     say(table(rows));
 

@@ -2,13 +2,14 @@
 // definitions, on a small fixture flow and (when it exists) the real survey
 // flow, each mutated in memory into leaky and broken variants.
 import { runCli } from './helpers/cli.js';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
 import { isEncryptWidget, lintFlow, liquidReferences, type Finding } from '../src/flow/lint.js';
+import { declarationPath } from '../src/flow/publishable.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MINIMAL = join(ROOT, 'tests/flows/minimal-survey.json');
@@ -16,11 +17,14 @@ const REAL = join(ROOT, 'flows/whatsapp-survey.json');
 const tmp = mkdtempSync(join(tmpdir(), 'sealed-survey-lint-'));
 
 let written = 0;
-/** Writes a variant to the temp dir and lints it from there, as the CLI would. */
+/**
+ * Writes a variant to the temp dir and lints it from there, as the CLI would, without the publish column checks
+ * (the variants add columns no declaration lists; those checks are tested at the end of this file and in tests/flow-columns.test.ts).
+ */
 function lintVariant(flow: FlowDefinition): { file: string; findings: Finding[] } {
   const file = join(tmp, `variant-${++written}.json`);
   writeFileSync(file, JSON.stringify(flow, null, 2));
-  return { file, findings: lintFlow(readFlow(file), file) };
+  return { file, findings: lintFlow(readFlow(file), file, { columns: false }) };
 }
 
 const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
@@ -334,6 +338,9 @@ describe('sealed-survey lint (CLI)', () => {
   const notFlow = join(tmp, 'not-flow.json');
   writeFileSync(leakyFile, JSON.stringify(leaky));
   writeFileSync(echoFile, JSON.stringify({ definition: echoing }));
+  // The fixture's publishable declaration, beside each copy as beside the fixture.
+  mkdirSync(join(tmp, 'columns'), { recursive: true });
+  for (const copy of [leakyFile, echoFile]) copyFileSync(join(ROOT, 'tests/flows/columns/minimal-survey.json'), declarationPath(copy));
   writeFileSync(notJson, '{"states": [');
   writeFileSync(notFlow, '{"hello": "world"}');
   const fixture = 'tests/flows/minimal-survey.json';
@@ -377,5 +384,73 @@ describe('sealed-survey lint (CLI)', () => {
     expect(none.stderr).toContain("missing required argument 'flow.json'");
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('$ sealed-survey lint flows/whatsapp-survey.json');
+  });
+});
+
+describe('publish columns and the publishable declaration (tests/flows/minimal-survey.json)', () => {
+  const base = readFlow(MINIMAL);
+  const declared = JSON.parse(readFileSync(join(ROOT, 'tests/flows/columns/minimal-survey.json'), 'utf8')) as { publishable: Record<string, string> };
+  let n = 0;
+  /** A variant written with its declaration (the fixture's unless given; null: none) beside it, as a team commits them. */
+  function survey(change: (flow: FlowDefinition) => void, declaration: unknown = declared): string {
+    const flow = structuredClone(base);
+    change(flow);
+    const file = join(tmp, `survey-${++n}.json`);
+    writeFileSync(file, JSON.stringify(flow));
+    mkdirSync(join(tmp, 'columns'), { recursive: true });
+    if (declaration !== null) writeFileSync(declarationPath(file), JSON.stringify(declaration));
+    return file;
+  }
+  const lintFile = (file: string) => lintFlow(readFlow(file), file);
+
+  it('an undeclared plain column is one error naming the column, the file to declare it in and the fix', () => {
+    const file = survey((flow) => parametersOf(widget(flow, 'publish')).push({ key: 'language', value: 'sw' }));
+    const found = errors(lintFile(file));
+    expect(where(found)).toEqual(['publish → parameters.language']);
+    expect(found[0]?.message).toContain(`"language" is published in plaintext but not declared publishable: if it can never hold personal data, add "language": "<why publishing it in plaintext is acceptable>" to "publishable" in ${declarationPath(file)}`);
+  });
+
+  it('no declaration beside a flow with plain columns is one error saying how to create it', () => {
+    const file = survey(() => {}, null);
+    const found = lintFile(file);
+    expect(where(found)).toEqual(['publish → parameters']);
+    expect(found[0]?.severity).toBe('error');
+    expect(found[0]?.message).toContain(`publishes age in plaintext, but no ${declarationPath(file)} declares them publishable: create it as {"publishable":{"age":"<why publishing it in plaintext is acceptable>"}}`);
+  });
+
+  it('an answer leaking into an undeclared column is reported once, as the leak', () => {
+    const file = survey((flow) => parametersOf(widget(flow, 'publish')).push({ key: 'leak', value: '{{widgets.q_name.inbound.Body}}' }));
+    const found = errors(lintFile(file));
+    expect(where(found)).toEqual(['publish → parameters.leak']);
+    expect(found[0]?.message).toMatch(/^PII from q_name .* reaches a Run Function parameter/);
+  });
+
+  it('a token with text around it is an error; a stale declaration is a warning', () => {
+    const file = survey((flow) => parametersOf(widget(flow, 'publish')).push({ key: 'full_name_note', value: 'Name: {{widgets.encrypt.parsed.full_name}}' }), {
+      publishable: { ...declared.publishable, gender: 'no longer asked' },
+    });
+    const found = lintFile(file);
+    expect(where(errors(found))).toEqual(['publish → parameters.full_name_note']);
+    expect(errors(found)[0]?.message).toContain('make the value exactly {{widgets.encrypt.parsed.full_name}}');
+    expect(where(warnings(found))).toEqual(['(flow) → publishable.gender']);
+  });
+
+  it('a flow that publishes nothing needs no declaration and gets no column finding', () => {
+    const file = survey((flow) => {
+      flow.states = flow.states.filter((w) => w.name !== 'publish');
+      const t = widget(flow, 'encrypt').transitions.find((x) => x.event === 'success');
+      if (t) t.next = 'thanks';
+    }, null);
+    expect(lintFile(file)).toEqual([]);
+  });
+
+  it('the CLI exits 1 on an undeclared column and 0 once it is declared', async () => {
+    const change = (flow: FlowDefinition) => parametersOf(widget(flow, 'publish')).push({ key: 'language', value: 'sw' });
+    const undeclared = survey(change);
+    const declaredToo = survey(change, { publishable: { ...declared.publishable, language: 'The language the survey ran in, set by the flow: never typed by the respondent.' } });
+    const [failed, clean] = await Promise.all([cli([undeclared]), cli([declaredToo])]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe(`${undeclared}: publish → parameters.language: "language" is published in plaintext but not declared publishable: if it can never hold personal data, add "language": "<why publishing it in plaintext is acceptable>" to "publishable" in ${declarationPath(undeclared)}; if it can, give it to the encrypt widget and publish {{widgets.<encrypt>.parsed.language}}\n`);
+    expect(clean).toMatchObject({ code: 0, stdout: '' });
   });
 });

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sealedFields, sheetHeader } from '../flow/columns.js';
+import { flowColumns } from '../flow/columns.js';
 import type { FlowDefinition } from '../flow/definition.js';
 import { KEY_FILE_NAMES, keygen } from '../keys/files.js';
 import { sheetsClient } from '../sheets/client.js';
@@ -63,10 +63,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const tab = 'Responses';
     const created = await client.spreadsheets.create({ requestBody: { properties: { title: 'sealed-survey (local)' }, sheets: [{ properties: { title: tab } }] } });
     const spreadsheetId = created.data.spreadsheetId as string;
-    await client.spreadsheets.values.update({ spreadsheetId, range: `${tab}!A1`, valueInputOption: 'RAW', requestBody: { values: [sheetHeader(options.flow)] } });
+    const { header, piiColumns: pii } = flowColumns(options.flow);
+    // A flow without publish writes no row: its sheet needs no header.
+    if (header.length > 0) await client.spreadsheets.values.update({ spreadsheetId, range: `${tab}!A1`, valueInputOption: 'RAW', requestBody: { values: [[...header]] } });
     // Faults only after the set-up: a survey team makes its sheet once, by hand.
     sheets.setFaults(options.faults);
-    const pii = sealedFields(options.flow);
     const env = {
       ACCOUNT_SID: accountSid,
       AUTH_TOKEN: authToken,

@@ -1,27 +1,223 @@
-// What a flow's Run Function widgets say about the sheet: which fields the
-// encrypt widget seals (the PII columns) and which columns publish writes.
+// The survey's columns, derived once from the flow: the sheet header, each
+// column's class, PII_COLUMNS, and what is wrong with them. lint, deploy,
+// simulate, the demo and the local stack all read them from here.
+//
+// A column is a parameter of the publish widget (received_at, which publish
+// stamps, comes first). It is
+//   sealed  its value is exactly {{widgets.<encrypt>.parsed.<field>}}: a token;
+//   system  execution_sid = {{flow.sid}}, respondent_id (encrypt's pseudonym)
+//           or received_at;
+//   plain   anything else: published in plaintext, so it must be declared
+//           publishable (publishable.ts), with the reason that is acceptable.
+// A token with text or filters around it is an error, not a plain value: it
+// can no longer be decrypted, and publish refuses it.
 
+import { columnKey, FIELD_NAME, fieldMatchesColumn } from '../envelope/index.js';
+import { RESPONDENT_ID, RESPONDENT_PARAM } from '../functions/encrypt.js';
+import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
 import { keyValues, urlPath, type FlowDefinition, type Widget } from './definition.js';
-import { EXECUTION_SID } from '../publish/row.js';
 import { isEncryptWidget, liquidReferences } from './lint.js';
+import { declarationPath, readDeclaration, REASON_PLACEHOLDER, skeleton } from './publishable.js';
 
-/** The Run Function widget calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
-export function functionWidget(flow: FlowDefinition, name: 'encrypt' | 'publish'): Widget | undefined {
-  const matches = name === 'encrypt' ? isEncryptWidget : (w: Widget) => w.type === 'run-function' && (urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish') || w.name === 'publish');
-  return flow.states.find(matches);
+/**
+ * Reserved for the outcome of each execution (how and when it ended), which
+ * the launch and monitor commands will record; a flow may not publish them.
+ */
+export const OUTCOME_COLUMNS = ['outcome', 'ended_at'] as const;
+
+export type ColumnClass = 'sealed' | 'system' | 'plain';
+
+export interface Column {
+  readonly name: string;
+  readonly class: ColumnClass;
+  /** The widget the value comes from: the encrypt widget for tokens and respondent_id, else the publish widget. */
+  readonly source: string;
+  /** Plain columns: why publishing it in plaintext is acceptable, as declared; undefined when not declared. */
+  readonly reason?: string | undefined;
 }
 
-/** The fields encrypt seals: the columns of the sheet that hold tokens (execution_sid binds them and is not sealed). */
+export interface ColumnProblem {
+  /** Stable: no-publish, no-encrypt, missing-execution-sid, execution-sid, respondent-id, reserved-column, bad-column-name, duplicate-column, liquid-syntax, altered-token, unknown-field, field-mismatch, no-declaration, bad-declaration, undeclared-column, stale-declaration. */
+  readonly id: string;
+  readonly severity: 'error' | 'warning';
+  /** A widget's name, or "(flow)" for the declaration file. */
+  readonly widget: string;
+  /** As lint names it: "parameters.age", "parameters", "publishable.age". */
+  readonly property: string;
+  readonly column?: string;
+  readonly message: string;
+}
+
+export interface FlowColumns {
+  /** The sheet's row 1: received_at, then the publish parameters in order. Empty without a publish widget. */
+  readonly header: readonly string[];
+  readonly columns: readonly Column[];
+  /** The sealed columns: the publish Function's PII_COLUMNS. */
+  readonly piiColumns: readonly string[];
+  readonly problems: readonly ColumnProblem[];
+}
+
+export interface SurveyColumns extends FlowColumns {
+  /** The publishable declaration's path (it may not exist). */
+  readonly declaration: string;
+}
+
+/** Run Function widgets calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
+function functionWidgets(flow: FlowDefinition, name: 'encrypt' | 'publish'): Widget[] {
+  const isPublish = (w: Widget) => w.type === 'run-function' && (urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish') || w.name === 'publish');
+  return flow.states.filter(name === 'encrypt' ? isEncryptWidget : isPublish);
+}
+
+/** PII_COLUMNS for this flow (kept for callers that need nothing else). */
 export function sealedFields(flow: FlowDefinition): string[] {
-  const w = functionWidget(flow, 'encrypt');
-  return w ? keyValues(w.properties.parameters).map((p) => p.key).filter((k) => k !== EXECUTION_SID) : [];
+  return [...flowColumns(flow).piiColumns];
 }
 
-/** The sheet's header for this flow: received_at, then publish's parameters in order. */
+/** The sheet's header for this flow (kept for callers that need nothing else). */
 export function sheetHeader(flow: FlowDefinition): string[] {
-  const w = functionWidget(flow, 'publish');
-  const keys = w ? keyValues(w.properties.parameters).map((p) => p.key) : [];
-  return ['received_at', ...keys.filter((k) => k !== 'received_at')];
+  return [...flowColumns(flow).header];
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** `{{ path }}` and nothing else: whitespace inside the braces only, no filter. */
+const isExactly = (value: string, path: string) => new RegExp(`^\\{\\{-?\\s*${escapeRegExp(path)}\\s*-?\\}\\}$`).test(value);
+
+/** The columns of the flow's publish widget(s), classified, without the declaration. */
+export function flowColumns(flow: FlowDefinition): FlowColumns {
+  const problems: ColumnProblem[] = [];
+  const publishes = functionWidgets(flow, 'publish');
+  if (publishes.length === 0) {
+    problems.push({ id: 'no-publish', severity: 'warning', widget: '(flow)', property: 'states', message: 'the flow has no publish widget (a Run Function whose URL ends in /publish), so it writes no row and has no columns' });
+    return { header: [], columns: [], piiColumns: [], problems };
+  }
+  // Each encrypt widget with the fields it seals (execution_sid binds them and is not sealed).
+  const encrypts = new Map(functionWidgets(flow, 'encrypt').map((w) => [w.name, new Set(keyValues(w.properties.parameters).map((p) => p.key).filter((k) => k !== EXECUTION_SID))]));
+  if (encrypts.size === 0) {
+    problems.push({ id: 'no-encrypt', severity: 'warning', widget: '(flow)', property: 'states', message: 'the flow has no encrypt widget (a Run Function whose URL ends in /encrypt), so no column is sealed: every column but execution_sid is published in plaintext' });
+  }
+
+  const columns: Column[] = [{ name: RECEIVED_AT, class: 'system', source: (publishes[0] as Widget).name }];
+  const byKey = new Map<string, { column: Column; widget: string }>();
+  for (const publish of publishes) {
+    const params = keyValues(publish.properties.parameters);
+    if (!params.some((p) => p.key === EXECUTION_SID)) {
+      problems.push({ id: 'missing-execution-sid', severity: 'error', widget: publish.name, property: 'parameters', message: `has no ${EXECUTION_SID} parameter, and publish refuses a row without it: add ${EXECUTION_SID} = {{flow.sid}}` });
+    }
+    const seen = new Set<string>();
+    for (const { key, value } of params) {
+      const at = { widget: publish.name, property: `parameters.${key}`, column: key };
+      const error = (id: string, message: string) => problems.push({ id, severity: 'error', ...at, message });
+      const ck = columnKey(key);
+      if (seen.has(ck)) {
+        error('duplicate-column', `"${key}" is a second parameter for the same column (names are matched ignoring case and spacing), and publish cannot take both: remove or rename one`);
+        continue;
+      }
+      seen.add(ck);
+      if (ck === columnKey(RECEIVED_AT) || (OUTCOME_COLUMNS as readonly string[]).includes(ck)) {
+        const why = ck === columnKey(RECEIVED_AT) ? 'the publish Function stamps it' : 'it is reserved for the outcome of each execution, which the launch and monitor commands record';
+        error('reserved-column', `"${key}" cannot be published by the flow (${why}): rename the parameter`);
+        continue;
+      }
+      if (!FIELD_NAME.test(key)) error('bad-column-name', `"${key}" is not a column name publish accepts: use letters, digits and _, not starting with a digit, at most 64 characters`);
+      const column = classify(key, value, publish.name, encrypts, error);
+      const earlier = byKey.get(ck);
+      if (!earlier) {
+        byKey.set(ck, { column, widget: publish.name });
+        columns.push(column);
+      } else if (earlier.column.class !== column.class) {
+        error('duplicate-column', `"${key}" is ${column.class} here but ${earlier.column.class} in ${earlier.widget}: one column holds one kind of value; make them the same or rename one`);
+      }
+    }
+  }
+  return { header: columns.map((c) => c.name), columns, piiColumns: columns.filter((c) => c.class === 'sealed').map((c) => c.name), problems };
+}
+
+type ErrorAt = (id: string, message: string) => void;
+
+function classify(key: string, value: string, publish: string, encrypts: ReadonlyMap<string, ReadonlySet<string>>, error: ErrorAt): Column {
+  const plain: Column = { name: key, class: 'plain', source: publish };
+  const refs = liquidReferences(value);
+  if ('error' in refs) {
+    error('liquid-syntax', `Liquid syntax error: ${refs.error}; fix the {{ }} or {% %} markup`);
+    return plain;
+  }
+  if (key === EXECUTION_SID) {
+    if (!isExactly(value, 'flow.sid')) error('execution-sid', `${EXECUTION_SID} must be exactly {{flow.sid}}: it keeps one row per execution and binds the sealed answers to it`);
+    return { name: key, class: 'system', source: publish };
+  }
+  const sealedRefs = refs.paths.filter((p) => p[0] === 'widgets' && p[1] !== undefined && encrypts.has(p[1]));
+  const [ref] = sealedRefs;
+  if (ref === undefined) {
+    if (columnKey(key) === columnKey(RESPONDENT_ID)) error('respondent-id', `"${key}" is reserved for the encrypt widget's pseudonym: set it to {{widgets.<encrypt>.parsed.${RESPONDENT_ID}}} or rename the column`);
+    return plain;
+  }
+  const widget = ref[1] as string;
+  const field = ref[2] === 'parsed' ? ref[3] : undefined;
+  const token = `widgets.${widget}.parsed.${field ?? '<field>'}`;
+  if (sealedRefs.length !== 1 || ref.length !== 4 || field === undefined || !isExactly(value, token)) {
+    error('altered-token', `the value is not exactly {{${token}}}: a token with text, filters or other output of ${widget} around it cannot be decrypted, and publish refuses it; make the value exactly {{${token}}}`);
+    return { name: key, class: 'sealed', source: widget };
+  }
+  if (field === RESPONDENT_ID) {
+    if (columnKey(key) !== columnKey(RESPONDENT_ID)) error('respondent-id', `the encrypt widget's pseudonym is published as "${key}": name the column ${RESPONDENT_ID}`);
+    if (!encrypts.get(widget)?.has(RESPONDENT_PARAM)) error('unknown-field', `${widget} is given no "${RESPONDENT_PARAM}" parameter, so ${RESPONDENT_ID} is always empty: add ${RESPONDENT_PARAM} = {{contact.channel.address}} to ${widget}`);
+    return { name: key, class: 'system', source: widget };
+  }
+  if (!encrypts.get(widget)?.has(field)) {
+    error('unknown-field', `${widget} is given no "${field}" parameter, so {{${token}}} is always empty: add ${field} to ${widget}'s parameters or publish a field it seals`);
+  } else if (!fieldMatchesColumn(field, key)) {
+    error('field-mismatch', `the token of field "${field}" is published as "${key}", but a token belongs in the column of its own field (publish and decrypt-csv refuse it elsewhere): name the column ${field}`);
+  }
+  return { name: key, class: 'sealed', source: widget };
+}
+
+/** The flow's columns with the publishable declaration beside `flowFile` (publishable.ts) read and checked. */
+export function surveyColumns(flow: FlowDefinition, flowFile: string): SurveyColumns {
+  const found = flowColumns(flow);
+  const declaration = declarationPath(flowFile);
+  const plain = found.columns.filter((c) => c.class === 'plain');
+  if (found.header.length === 0) return { ...found, declaration };
+  const read = readDeclaration(declaration);
+  const problems = [...found.problems];
+  const publish = found.columns[0]?.source ?? '(flow)';
+  if (read.status === 'invalid') {
+    for (const message of read.problems) problems.push({ id: 'bad-declaration', severity: 'error', widget: '(flow)', property: 'publishable', message });
+    return { ...found, declaration, problems };
+  }
+  if (read.status === 'missing') {
+    if (plain.length > 0) {
+      const names = plain.map((c) => c.name);
+      problems.push({
+        id: 'no-declaration',
+        severity: 'error',
+        widget: publish,
+        property: 'parameters',
+        message: `publishes ${names.join(', ')} in plaintext, but no ${declaration} declares them publishable: create it as ${skeleton(names)}, replacing each ${REASON_PLACEHOLDER} with the reason; seal any column that can hold personal data instead`,
+      });
+    }
+    return { ...found, declaration, problems };
+  }
+  const reasons = new Map(Object.entries(read.publishable).map(([name, reason]) => [columnKey(name), { name, reason }]));
+  const columns = found.columns.map((c) => (c.class === 'plain' ? { ...c, reason: reasons.get(columnKey(c.name))?.reason } : c));
+  for (const c of columns) {
+    if (c.class !== 'plain' || c.reason !== undefined) continue;
+    problems.push({
+      id: 'undeclared-column',
+      severity: 'error',
+      widget: c.source,
+      property: `parameters.${c.name}`,
+      column: c.name,
+      message: `"${c.name}" is published in plaintext but not declared publishable: if it can never hold personal data, add "${c.name}": "${REASON_PLACEHOLDER}" to "publishable" in ${declaration}; if it can, give it to the encrypt widget and publish {{widgets.<encrypt>.parsed.${c.name}}}`,
+    });
+  }
+  const byKey = new Map(found.columns.map((c) => [columnKey(c.name), c]));
+  for (const [key, { name }] of reasons) {
+    const column = byKey.get(key);
+    if (column?.class === 'plain') continue;
+    const why = column ? `is ${column.class}, not published in plaintext` : 'is no longer published by the flow';
+    problems.push({ id: 'stale-declaration', severity: 'warning', widget: '(flow)', property: `publishable.${name}`, column: name, message: `"${name}" is declared publishable in ${declaration} but ${why}: remove it from the declaration, so that it is reviewed again if the flow ever publishes it in plaintext` });
+  }
+  return { ...found, columns, declaration, problems };
 }
 
 /**
@@ -49,6 +245,6 @@ export function piiAnswerWidgets(flow: FlowDefinition): Set<string> {
       }
     }
   };
-  for (const { value } of keyValues(functionWidget(flow, 'encrypt')?.properties.parameters)) visit(value);
+  for (const { value } of keyValues(functionWidgets(flow, 'encrypt')[0]?.properties.parameters)) visit(value);
   return names;
 }

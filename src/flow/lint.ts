@@ -10,6 +10,7 @@
 
 import { EXECUTION_SID } from '../publish/row.js';
 import { Liquid } from 'liquidjs';
+import { surveyColumns, type SurveyColumns } from './columns.js';
 import { type FlowDefinition, type Widget, stringProperties } from './definition.js';
 
 export type Severity = 'error' | 'warning';
@@ -141,7 +142,15 @@ function sinkOf(widget: Widget, path: string, encrypt: boolean): string | undefi
 /** Text sent to the respondent: the body, or the variables of a content template. */
 const isMessageBody = (widget: Widget, path: string) => (widget.type === 'send-message' || widget.type === 'send-and-wait-for-reply') && (path === 'body' || path.startsWith('content_variables['));
 
-export function lintFlow(flow: FlowDefinition, file: string): Finding[] {
+export interface LintOptions {
+  /**
+   * The survey's columns as surveyColumns(flow, file) gives them; read from the
+   * publishable declaration beside `file` when not given. false: no column checks.
+   */
+  readonly columns?: SurveyColumns | false;
+}
+
+export function lintFlow(flow: FlowDefinition, file: string, options: LintOptions = {}): Finding[] {
   const findings: Finding[] = [];
   const byName = new Map(flow.states.map((w) => [w.name, w]));
   const add = (widget: string, property: string, severity: Severity, message: string) => findings.push({ file, widget, property, severity, message });
@@ -207,6 +216,7 @@ export function lintFlow(flow: FlowDefinition, file: string): Finding[] {
   }
 
   checkPii(flow, values, assignments, add);
+  if (options.columns !== false) checkColumns(options.columns ?? surveyColumns(flow, file), findings, add);
 
   const order = new Map(flow.states.map((w, i) => [w.name, i]));
   return findings
@@ -375,6 +385,20 @@ function checkPii(flow: FlowDefinition, values: readonly Value[], assignments: R
         add(v.widget.name, v.property, 'warning', `${from} is quoted back to the respondent${via}: the message text lands in Twilio's message logs unencrypted; leave it out of the message`);
       }
     }
+  }
+}
+
+/**
+ * The publish columns' problems (an undeclared plain column, the declaration
+ * missing or invalid, a token altered, …), except where the linter already
+ * found an error (PII reaching the column, bad Liquid): one fix at a time.
+ * A flow without encrypt is warned about above; one without publish has no columns.
+ */
+function checkColumns(columns: SurveyColumns, findings: readonly Finding[], add: Add): void {
+  const taken = new Set(findings.filter((f) => f.severity === 'error').map((f) => `${f.widget}\0${f.property}`));
+  for (const p of columns.problems) {
+    if (p.id === 'no-publish' || p.id === 'no-encrypt' || taken.has(`${p.widget}\0${p.property}`)) continue;
+    add(p.widget, p.property, p.severity, p.message);
   }
 }
 
