@@ -1,4 +1,5 @@
 import { addEncryptCsv } from './encrypt-csv.js';
+import { addFlow } from './flow.js';
 import { addFlush } from './flush.js';
 import { addKeygen } from './keygen.js';
 import { addLint } from './lint.js';
@@ -16,5 +17,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addFlush(program);
   addSimulate(program);
   addLint(program);
+  addFlow(program);
   return runProgram(program, argv);
 }
