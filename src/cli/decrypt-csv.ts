@@ -72,6 +72,7 @@ Exit status:
        --on-error keep or blank the file is written, and the status is still 1)
   2    wrong usage
   130  interrupted (nothing written)
+  141  the program reading standard output stopped early (| head)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

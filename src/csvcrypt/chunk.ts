@@ -151,14 +151,15 @@ export class Transformer {
         }
         tokens.push({ column: col.name, token: raw.toString('latin1') });
         tokenIndexes.push(col.index);
-      } else if (this.legacyKey && looksLikeLegacy(raw)) {
+      } else if (this.legacyKey && raw.length <= MAX_SEALED_CELL_BYTES) {
         try {
           replacements.push([col.index, encode(openLegacy(raw.toString('latin1'), this.legacyKey))]);
           tally.legacyCells++;
           if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
         } catch (error) {
           if (!(error instanceof EnvelopeError)) throw error;
-          if (onFailure(col.index, col.name, error)) return true;
+          // Judged only now: a shape check before every legacy cell would decode its base64 twice.
+          if (onFailure(col.index, col.name, looksLikeLegacy(raw) ? error : notSealed(raw))) return true;
         }
       } else if (onFailure(col.index, col.name, notSealed(raw))) {
         return true;
