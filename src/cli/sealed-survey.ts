@@ -1,3 +1,4 @@
+import { addDeploy } from './deploy.js';
 import { addEncryptCsv } from './encrypt-csv.js';
 import { addFlow } from './flow.js';
 import { addFlush } from './flush.js';
@@ -18,5 +19,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addSimulate(program);
   addLint(program);
   addFlow(program);
+  addDeploy(program);
   return runProgram(program, argv);
 }
