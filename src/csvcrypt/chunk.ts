@@ -45,9 +45,14 @@ class Tally {
     this.firstLegacy = new Array<number>(columns).fill(-1);
   }
 
+  /** The last failure, which in fail mode is the one that stopped the chunk. */
+  last: CellFailure | undefined;
+
   fail(record: number, column: string, error: { code: string; message: string; execution?: string | undefined }, listed = true): void {
     this.failureCounts[column] = (this.failureCounts[column] ?? 0) + 1;
-    if (listed && this.failures.length < MAX_REPORTED) this.failures.push({ record, column, code: error.code, message: error.message, ...(error.execution === undefined ? {} : { execution: error.execution }) });
+    if (!listed) return;
+    this.last = { record, column, code: error.code, message: error.message, ...(error.execution === undefined ? {} : { execution: error.execution }) };
+    if (this.failures.length < MAX_REPORTED) this.failures.push(this.last);
   }
 
   /** Fingerprints the next record's response binding and execution_sid (either may be absent). */
@@ -165,7 +170,8 @@ export class Transformer {
         return true;
       }
     }
-    const execution = setup.executionColumn >= 0 && setup.executionColumn < cells.count ? cell(setup.executionColumn).toString('latin1') : undefined;
+    // A row cut short before its execution_sid cell has an empty one: bound tokens in it are then misplaced.
+    const execution = setup.executionColumn < 0 ? undefined : setup.executionColumn < cells.count ? cell(setup.executionColumn).toString('latin1') : '';
     let binding: string | undefined;
     if (tokens.length > 0) {
       const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields, executionSid: execution });
@@ -219,7 +225,7 @@ export class Transformer {
   }
 
   private stop(record: number, tally: Tally): ChunkResult {
-    return this.result(new Uint8Array(0), record, true, tally);
+    return { ...this.result(new Uint8Array(0), record, true, tally), ...(tally.last ? { stoppedBy: tally.last } : {}) };
   }
 
   private result(out: Uint8Array, records: number, stopped: boolean, tally: Tally): ChunkResult {

@@ -56,13 +56,13 @@ export function removeStalePartials(dir: string, base: string): string[] {
 }
 
 /** Creates a new private (0600) partial file in `dir`; fails rather than follow or reuse an existing name. */
-export function openPartial(dir: string, base: string): PartialFile {
+export function openPartial(dir: string, base: string, otherFolder: string): PartialFile {
   const path = join(dir, `.${base}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
-    throw new UserError(`cannot write in ${dir} (${(error as NodeJS.ErrnoException).code}); choose another folder with -o`);
+    throw new UserError(`cannot write in ${dir} (${(error as NodeJS.ErrnoException).code}); ${otherFolder}`);
   }
   return { path, stream: createWriteStream(path, { fd }) };
 }

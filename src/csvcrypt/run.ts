@@ -262,7 +262,8 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
   // Standard output gets the result only once all of it is known: spooled in the temporary folder meanwhile.
   const tempDir = toStdout ? tmpdir() : dirname(resolve(options.output));
   const tempBase = toStdout ? STDOUT_SPOOL : basename(options.output);
-  if (!existsSync(tempDir)) throw new UserError(`the output folder ${tempDir} does not exist`);
+  const otherFolder = toStdout ? 'set TMPDIR to a folder you can write in' : 'choose another folder with -o';
+  if (!existsSync(tempDir)) throw new UserError(`the ${toStdout ? 'temporary' : 'output'} folder ${tempDir} does not exist; ${otherFolder}`);
   for (const path of removeStalePartials(tempDir, tempBase)) {
     options.note?.(`removed ${path}, left behind by an interrupted run (it may have held decrypted data)`);
   }
@@ -299,7 +300,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
     const decrypting = setup.op === 'decrypt' ? setup : undefined;
     const threads = options.threads ?? (total === undefined || total >= WORKER_THRESHOLD_BYTES ? Math.max(1, Math.min(availableParallelism(), 4)) : 0);
     processor = threads > 0 ? workerPool(setup, threads) : inProcess(setup);
-    temp = openPartial(tempDir, tempBase);
+    temp = openPartial(tempDir, tempBase, otherFolder);
     const out: Writable = temp.stream;
     await write(out, header.raw);
 
@@ -326,9 +327,9 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       if (result.rowKeys) ledger.add(result.rowKeys);
       legacyMix?.add(result, records);
       if (result.stopped) {
-        // The failure that stopped the chunk is its last; list it even past the first few.
-        const last = result.failures[result.failures.length - 1];
-        if (last && failures.length === MAX_LISTED) failures.push({ ...last, record: records + last.record });
+        // Listed even past the first few: it is why the run stops.
+        const by = result.stoppedBy;
+        if (by && !failures.some((f) => f.record === records + by.record && f.column === by.column)) failures.push({ ...by, record: records + by.record });
         throw new UserError(failureReport(resolved(), NO_DUPLICATES));
       }
       records += result.records;

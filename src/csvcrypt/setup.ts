@@ -53,7 +53,7 @@ export interface CellFailure {
 export interface ChunkResult {
   readonly out: Uint8Array;
   readonly records: number;
-  /** Failures in the chunk: the first few, and in fail mode the one that stopped it last. */
+  /** The first few failures in the chunk. */
   readonly failures: readonly CellFailure[];
   readonly failureCounts: Readonly<Record<string, number>>;
   /** Records whose cell count differs from the header's (first few), and their number. */
@@ -69,6 +69,7 @@ export interface ChunkResult {
   readonly firstLegacy: readonly number[];
   /** Decrypt: per record, fingerprints of its response and of its execution_sid (see row-ledger.ts). */
   readonly rowKeys?: Uint32Array;
-  /** Set in fail mode: processing stopped at the last of `failures`. */
+  /** Set in fail mode: processing stopped at `stoppedBy`. */
   readonly stopped: boolean;
+  readonly stoppedBy?: CellFailure;
 }
