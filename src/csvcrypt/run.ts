@@ -24,7 +24,7 @@ const WORKER_THRESHOLD_BYTES = 4 << 20;
  * No survey row comes near this (64 sealed cells are under 2 MB); past it the
  * file is broken (a quote never closed) and reading on would only fill memory.
  */
-export const MAX_RECORD_BYTES = 16 << 20;
+const MAX_RECORD_BYTES = 16 << 20;
 /** Base name of the standard-output spool in the temporary folder. */
 const STDOUT_SPOOL = 'sealed-survey-stdout';
 const MAX_LISTED = 10;
@@ -74,8 +74,6 @@ export interface RunSummary {
   readonly duplicateExecutions: Duplicates;
   readonly outputPath: string | undefined;
 }
-
-export { sheetRow } from './problems.js';
 
 export function defaultOutputPath(input: string, suffix: string): string {
   const ext = extname(input);
