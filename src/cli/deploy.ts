@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { configVariableOf } from '../functions/config-error.js';
 import { deploy, DeployRefused, type DeployReport } from '../deploy/deploy.js';
 import { readInputs } from '../deploy/inputs.js';
 import { GOOGLE_KEY_ASSET, type Finding } from '../deploy/preflight.js';
 import { checkSheet } from '../deploy/sheet-check.js';
 import { flowWebhook, pointSender, SenderNotFound, senderNumber } from '../deploy/webhook.js';
-import { serverlessClient, twilioClient, twilioCredentials } from '../twilio/client.js';
+import { serverlessClient, twilioClient } from '../twilio/client.js';
 import { EXIT_USAGE, plural, UserError } from './common.js';
+import { credentialsFor } from './twilio-session.js';
 
 interface DeployCliOptions {
   env: string;
@@ -108,13 +108,7 @@ Examples:
       if (opts.number !== undefined && !number) throw new UserError('--number must be a sender in E.164 form: whatsapp:+2547… or +2547…', EXIT_USAGE);
 
       const inputs = readInputs(root, opts.env, flowFiles, (dir) => readdirSync(dir));
-      let credentials;
-      try {
-        credentials = twilioCredentials({ ...inputs.envValues, ...process.env });
-      } catch (error) {
-        if (configVariableOf(error)) throw new UserError(`${(error as Error).message}\n(put them in the environment or in ${inputs.envFile})`, EXIT_USAGE);
-        throw error;
-      }
+      const credentials = credentialsFor(opts.env, inputs.envValues);
       const sheet = await checkSheet(inputs.header, inputs.variables, join(root, 'build', 'assets', GOOGLE_KEY_ASSET), {
         init: opts.initSheet === true,
         dryRun: opts.dryRun === true,

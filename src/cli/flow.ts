@@ -1,8 +1,12 @@
 // `sealed-survey flow …`: commands about one Studio flow file. Each
-// subcommand is added by its own function (`flow columns` here; `flow pull`
-// is to come beside it).
+// subcommand is added by its own function.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { deploymentOf, readExisting } from '../deploy/deploy.js';
+import { FlowNotFound, pullFlow } from '../deploy/pull.js';
+import { twilioFor } from './twilio-session.js';
 import { surveyColumns, type SurveyColumns } from '../flow/columns.js';
 import { FlowError, readFlow, type FlowDefinition } from '../flow/definition.js';
 import { EXIT_FAILURE, EXIT_USAGE, plural, UserError } from './common.js';
@@ -11,16 +15,73 @@ import { formatFinding } from './lint.js';
 export function addFlow(program: Command): void {
   const flow = program
     .command('flow')
-    .description('work on a Studio flow file: the sheet columns it publishes')
+    .description('work on a Studio flow file: the sheet columns it publishes, and pulling a deployed flow back into git')
     .addHelpText(
       'after',
       `
 Each command's --help gives its output and exit status.
 
-Example:
-  $ sealed-survey flow columns flows/whatsapp-survey.json`,
+Examples:
+  $ sealed-survey flow columns flows/whatsapp-survey.json
+  $ sealed-survey flow pull whatsapp-survey --env dev`,
     );
   addColumns(flow);
+  addPull(flow);
+}
+
+interface PullOptions {
+  env: string;
+  service: string;
+  out?: string;
+  allowCredentials?: boolean;
+}
+
+function addPull(flow: Command): void {
+  flow
+    .command('pull')
+    .description('write a deployed flow into flows/, with this project\'s Functions turned back into placeholders')
+    .argument('<name|FW…>', 'the flow\'s friendly name (its file name without .json, as deploy names it) or its SID')
+    .option('--env <name>', 'the environment whose Functions the flow calls (credentials may come from .env.<name>)', 'dev')
+    .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
+    .option('-o, --out <file>', 'where to write it (default: flows/<friendly name>.json)')
+    .option('--allow-credentials', 'write it even though it seems to hold a credential (an auth token, an API secret, a password in a URL)')
+    .addHelpText(
+      'after',
+      `
+Brings changes made in Studio's editor into git: review them with git diff,
+commit, and deploy again. The file stays account-neutral: the Run Function
+widgets calling this project's Functions get the repository's placeholder
+SIDs and domain back. A definition that seems to hold a credential is not
+written (the widget and property are named, never the value) unless
+--allow-credentials.
+
+Credentials as for deploy: TWILIO_ACCOUNT_SID with TWILIO_API_KEY and
+TWILIO_API_SECRET (or TWILIO_AUTH_TOKEN), from the environment or .env.<name>.
+
+Exit status: 0 written, 1 not found or refused, 2 bad options or credentials.
+
+Examples:
+  $ sealed-survey flow pull whatsapp-survey
+  $ sealed-survey flow pull FWxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx -o flows/edited.json`,
+    )
+    .action(async (nameOrSid: string, opts: PullOptions) => {
+      const { twilio } = await twilioFor(opts.env);
+      const deployment = deploymentOf(await readExisting(twilio, opts.service, opts.env));
+      let pulled;
+      try {
+        pulled = await pullFlow(twilio, nameOrSid, deployment);
+      } catch (error) {
+        if (error instanceof FlowNotFound) throw new UserError(error.message);
+        throw error;
+      }
+      if (pulled.credentials.length > 0 && !opts.allowCredentials) {
+        const where = pulled.credentials.map((c) => `  ${c.widget} → ${c.property}: ${c.kind}`).join('\n');
+        throw new UserError(`flow "${pulled.friendlyName}" was not written: it seems to hold a credential, which must not go into git:\n${where}\nMove it into the Functions' environment variables, or pass --allow-credentials if it is not one`);
+      }
+      const out = opts.out ?? join('flows', `${pulled.friendlyName.replace(/[^A-Za-z0-9_.-]+/g, '-')}.json`);
+      writeFileSync(out, `${JSON.stringify(pulled.definition, null, 2)}\n`);
+      process.stderr.write(`wrote ${out}: flow ${pulled.sid}, revision ${pulled.revision}${pulled.placeholders > 0 ? `, ${plural(pulled.placeholders, 'widget')} back to placeholders` : ''}${deployment ? '' : ' (no deployment found in this environment: SIDs kept as they are)'}\n`);
+    });
 }
 
 /** A flow file the user named; anything else is wrong usage (exit 2). */

@@ -1,4 +1,5 @@
 import { addDeploy } from './deploy.js';
+import { addDoctor } from './doctor.js';
 import { addEncryptCsv } from './encrypt-csv.js';
 import { addFlow } from './flow.js';
 import { addFlush } from './flush.js';
@@ -20,5 +21,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addLint(program);
   addFlow(program);
   addDeploy(program);
+  addDoctor(program);
   return runProgram(program, argv);
 }

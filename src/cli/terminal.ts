@@ -3,10 +3,15 @@
 
 import { interrupt } from './common.js';
 
-const useColor = () => process.stderr.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+const useColor = (stream: NodeJS.WriteStream = process.stderr) => stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 
-function paint(code: number, text: string): string {
-  return useColor() ? `\u001b[${code}m${text}\u001b[0m` : text;
+function paint(code: number, text: string, stream?: NodeJS.WriteStream): string {
+  return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** "ok  " in green or "FAIL" in red, for a check's line on `stream`. */
+export function verdict(ok: boolean, stream: NodeJS.WriteStream = process.stdout): string {
+  return ok ? paint(32, 'ok  ', stream) : paint(31, 'FAIL', stream);
 }
 
 export function warn(message: string): void {

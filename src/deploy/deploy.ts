@@ -54,7 +54,7 @@ export class DeployRefused extends Error {
   }
 }
 
-interface Existing {
+export interface Existing {
   readonly serviceSid: string | undefined;
   readonly environmentSid: string | undefined;
   readonly domainName: string | undefined;
@@ -63,7 +63,7 @@ interface Existing {
 }
 
 /** What is deployed now, read only. */
-async function readExisting(twilio: TwilioSdk.Twilio, serviceName: string, envName: string): Promise<Existing> {
+export async function readExisting(twilio: TwilioSdk.Twilio, serviceName: string, envName: string): Promise<Existing> {
   const none: Existing = { serviceSid: undefined, environmentSid: undefined, domainName: undefined, variables: new Map(), functions: new Map() };
   const service = (await twilio.serverless.v1.services.list()).find((s) => s.uniqueName === serviceName);
   if (!service) return none;
@@ -76,6 +76,12 @@ async function readExisting(twilio: TwilioSdk.Twilio, serviceName: string, envNa
     for (const v of (build.functionVersions ?? []) as Array<{ path?: string; function_sid?: string }>) if (v.path && v.function_sid) functions.set(v.path, v.function_sid);
   }
   return { serviceSid: service.sid, environmentSid: environment.sid, domainName: environment.domainName, variables: new Map(variables.map((v) => [v.key, v.value])), functions };
+}
+
+/** The deployment as flows are bound to it; undefined when nothing is deployed yet. */
+export function deploymentOf(existing: Existing): Deployment | undefined {
+  if (!existing.serviceSid || !existing.environmentSid || !existing.domainName || existing.functions.size === 0) return undefined;
+  return { serviceSid: existing.serviceSid, environmentSid: existing.environmentSid, domainName: existing.domainName, functions: existing.functions };
 }
 
 async function syncService(twilio: TwilioSdk.Twilio, dryRun: boolean): Promise<string | undefined> {
@@ -160,11 +166,11 @@ export async function deploy(inputs: Inputs, twilio: TwilioSdk.Twilio, serverles
   let functionsAction: DeployReport['functions'];
   if (upToDate) {
     functionsAction = options.dryRun ? 'would not change' : 'unchanged';
-    deployment = { serviceSid: existing.serviceSid as string, environmentSid: existing.environmentSid as string, domainName: existing.domainName as string, functions: existing.functions };
+    deployment = deploymentOf(existing);
     say('Functions and assets: unchanged');
   } else if (options.dryRun) {
     functionsAction = 'would deploy';
-    if (existing.functions.size > 0) deployment = { serviceSid: existing.serviceSid as string, environmentSid: existing.environmentSid as string, domainName: existing.domainName as string, functions: existing.functions };
+    deployment = deploymentOf(existing);
   } else {
     const client = await serverless();
     client.on('status-update', (u: { message: string }) => say(`  ${u.message}`));
