@@ -106,16 +106,22 @@ function scannerSeconds(file: string): number {
 }
 
 /** A file of more than 1 GB made of copies of the shared-mode export's rows. */
-function bigFile(source: string): string {
-  const body = readFileSync(source);
-  const headerEnd = body.indexOf(0x0a) + 1;
+/**
+ * A file over 1 GiB of distinct responses: copies of one export would repeat
+ * every response, which decrypt-csv rightly refuses (DUPLICATE_RESPONSE), so
+ * each part is sealed from its own seed.
+ */
+async function bigFile(keys: ReturnType<typeof benchKeys>): Promise<string> {
   const path = join(CACHE, 'big-shared.csv');
   const fd = openSync(path, 'w');
-  writeSync(fd, body.subarray(0, headerEnd));
-  let size = headerEnd;
-  while (size < 1.05 * 2 ** 30) {
-    writeSync(fd, body.subarray(headerEnd));
-    size += body.length - headerEnd;
+  let size = 0;
+  for (let part = 1; size < 1.05 * 2 ** 30; part++) {
+    const source = await surveyExport('shared', ROWS, SEED + part, keys);
+    const body = readFileSync(source);
+    const headerEnd = body.indexOf(0x0a) + 1;
+    const chunk = size === 0 ? body : body.subarray(headerEnd);
+    writeSync(fd, chunk);
+    size += chunk.length;
   }
   closeSync(fd);
   return path;
@@ -145,7 +151,7 @@ export async function benchDecryptCsv(): Promise<void> {
     }
   }
   if (process.env.BENCH_QUICK) return;
-  const big = bigFile(await surveyExport('shared', ROWS, SEED, keys));
+  const big = await bigFile(keys);
   try {
     const gb = statSync(big).size / 2 ** 30;
     const run = await runDecryptCsv(['-q', '--force', '--key-file', keys.sharedKeyFile, big, '-o', out]);

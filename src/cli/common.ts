@@ -11,7 +11,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
-const EXIT_PIPE_CLOSED = 141;
+export const EXIT_PIPE_CLOSED = 141;
 const EXIT_TERMINATED = 143;
 
 /** An error whose message is written for the user: what went wrong and how to fix it. */

@@ -8,7 +8,7 @@ import { keptReport, rowList } from '../csvcrypt/problems.js';
 import { defaultOutputPath, runCsvTransform, type RunSummary } from '../csvcrypt/run.js';
 import type { ColumnPlan, DecryptSetup, OnError } from '../csvcrypt/setup.js';
 import { StdoutClosed, tolerateClosedStdout } from '../csvcrypt/stdout.js';
-import { EXIT_OK, EXIT_USAGE, newProgram, runProgram, UserError } from './common.js';
+import { EXIT_OK, EXIT_PIPE_CLOSED, EXIT_USAGE, newProgram, runProgram, UserError } from './common.js';
 import { gatherKeys, keyArgumentError, legacyKeyFrom, looksLikeKeyText, looksLikePem, REFUSED_SECRET_OPTIONS, refuseKeyArgument, refuseSecretOption } from './key-sources.js';
 import { plural } from '../plural.js';
 import { note, progressLine, warn } from './terminal.js';
@@ -27,8 +27,6 @@ interface Options {
   quiet?: boolean;
   threads?: string;
 }
-
-const EXIT_PIPE_CLOSED = 141;
 
 const DELIMITERS: Record<string, Delimiter> = { ',': ',', ';': ';', tab: '\t' };
 
