@@ -1,0 +1,265 @@
+// API 2010-04-01 for the Twilio stand-in: the account (for credential checks)
+// and IncomingPhoneNumbers (list with PhoneNumber/FriendlyName filters, fetch,
+// update of the webhooks), with the 2010 API's own page shape, `.json` paths
+// and RFC 2822 dates, as twilio_api_v2010.json has them.
+
+import {
+  type ApiRequest,
+  type Entry,
+  invalid,
+  newSid,
+  notFound,
+  optionalBoolean,
+  optionalMethod,
+  optionalUrl,
+  page2010,
+  rfc2822,
+  type Route,
+} from './http.js';
+
+export interface PhoneNumberSeed {
+  /** E.164, e.g. +15005550006. */
+  readonly phoneNumber: string;
+  readonly friendlyName?: string;
+  readonly smsUrl?: string;
+  readonly smsMethod?: 'GET' | 'POST';
+  readonly voiceUrl?: string;
+}
+
+export interface PhoneNumberSnapshot {
+  readonly sid: string;
+  readonly phoneNumber: string;
+  readonly friendlyName: string;
+  readonly smsUrl: string | null;
+  readonly smsMethod: string;
+  readonly smsFallbackUrl: string | null;
+  readonly smsApplicationSid: string | null;
+  readonly voiceUrl: string | null;
+  readonly voiceMethod: string;
+  readonly statusCallback: string | null;
+}
+
+interface PhoneNumber {
+  readonly sid: string;
+  readonly seq: number;
+  readonly phoneNumber: string;
+  readonly created: string;
+  updated: string;
+  /** The updatable properties, under their body names. */
+  readonly fields: Record<string, string | boolean | null>;
+}
+
+export interface Api2010Options {
+  readonly accountSid: string;
+  readonly authToken: string;
+  readonly friendlyName: string;
+  readonly clock: () => number;
+  readonly seq: () => number;
+  readonly phoneNumbers: readonly PhoneNumberSeed[];
+}
+
+export interface Api2010 {
+  readonly routes: readonly Route[];
+  snapshot(): PhoneNumberSnapshot[];
+  /** The SID of a phone number the stand-in has, by E.164. */
+  sidOf(phoneNumber: string): string | undefined;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Update parameters and how each is checked, by the property they set. */
+const UPDATABLE: ReadonlyArray<[param: string, field: string, kind: 'text' | 'url' | 'method' | 'boolean' | 'sid']> = [
+  ['FriendlyName', 'friendly_name', 'text'],
+  ['SmsUrl', 'sms_url', 'url'],
+  ['SmsMethod', 'sms_method', 'method'],
+  ['SmsFallbackUrl', 'sms_fallback_url', 'url'],
+  ['SmsFallbackMethod', 'sms_fallback_method', 'method'],
+  ['SmsApplicationSid', 'sms_application_sid', 'sid'],
+  ['VoiceUrl', 'voice_url', 'url'],
+  ['VoiceMethod', 'voice_method', 'method'],
+  ['VoiceFallbackUrl', 'voice_fallback_url', 'url'],
+  ['VoiceFallbackMethod', 'voice_fallback_method', 'method'],
+  ['VoiceApplicationSid', 'voice_application_sid', 'sid'],
+  ['VoiceCallerIdLookup', 'voice_caller_id_lookup', 'boolean'],
+  ['StatusCallback', 'status_callback', 'url'],
+  ['StatusCallbackMethod', 'status_callback_method', 'method'],
+];
+
+/** Twilio's display form of a North American number, e.g. (500) 555-0006; others as given. */
+const displayName = (e164: string) => {
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+  return m ? `(${m[1]}) ${m[2]}-${m[3]}` : e164;
+};
+
+export function createApi2010(options: Api2010Options): Api2010 {
+  const { accountSid, clock, seq } = options;
+  const numbers = new Map<string, PhoneNumber>();
+  const created = rfc2822(clock());
+
+  for (const s of options.phoneNumbers) {
+    if (!E164.test(s.phoneNumber)) throw new RangeError(`twilio-server: seed phone number ${s.phoneNumber} is not in E.164 form (+ and up to 15 digits)`);
+    const now = rfc2822(clock());
+    const sid = newSid('PN');
+    numbers.set(sid, {
+      sid,
+      seq: seq(),
+      phoneNumber: s.phoneNumber,
+      created: now,
+      updated: now,
+      fields: {
+        friendly_name: s.friendlyName ?? displayName(s.phoneNumber),
+        sms_url: s.smsUrl ?? null,
+        sms_method: s.smsMethod ?? 'POST',
+        sms_fallback_url: null,
+        sms_fallback_method: 'POST',
+        sms_application_sid: null,
+        voice_url: s.voiceUrl ?? null,
+        voice_method: 'POST',
+        voice_fallback_url: null,
+        voice_fallback_method: 'POST',
+        voice_application_sid: null,
+        voice_caller_id_lookup: false,
+        status_callback: null,
+        status_callback_method: 'POST',
+      },
+    });
+  }
+
+  const accountPath = `/2010-04-01/Accounts/${accountSid}`;
+  const numberBody = (n: PhoneNumber) => ({
+    account_sid: accountSid,
+    address_sid: null,
+    address_requirements: 'none',
+    api_version: '2010-04-01',
+    beta: false,
+    capabilities: { mms: true, sms: true, voice: true, fax: false },
+    date_created: n.created,
+    date_updated: n.updated,
+    friendly_name: n.fields.friendly_name,
+    identity_sid: null,
+    phone_number: n.phoneNumber,
+    origin: 'twilio',
+    sid: n.sid,
+    sms_application_sid: n.fields.sms_application_sid,
+    sms_fallback_method: n.fields.sms_fallback_method,
+    sms_fallback_url: n.fields.sms_fallback_url,
+    sms_method: n.fields.sms_method,
+    sms_url: n.fields.sms_url,
+    status_callback: n.fields.status_callback,
+    status_callback_method: n.fields.status_callback_method,
+    trunk_sid: null,
+    uri: `${accountPath}/IncomingPhoneNumbers/${n.sid}.json`,
+    voice_receive_mode: 'voice',
+    voice_application_sid: n.fields.voice_application_sid,
+    voice_caller_id_lookup: n.fields.voice_caller_id_lookup,
+    voice_fallback_method: n.fields.voice_fallback_method,
+    voice_fallback_url: n.fields.voice_fallback_url,
+    voice_method: n.fields.voice_method,
+    voice_url: n.fields.voice_url,
+    emergency_status: 'Inactive',
+    emergency_address_sid: null,
+    emergency_address_status: 'unregistered',
+    bundle_sid: null,
+    status: 'in-use',
+    type: 'local',
+  });
+
+  /** The path's account must be the one that authenticated. */
+  const ownAccount = (r: ApiRequest, sid: string) => {
+    if (sid !== accountSid) throw notFound(r.path);
+  };
+  const findNumber = (r: ApiRequest, sid: string) => {
+    const n = numbers.get(sid);
+    if (!n) throw notFound(r.path);
+    return n;
+  };
+
+  const SUBRESOURCES = ['available_phone_numbers', 'calls', 'conferences', 'incoming_phone_numbers', 'notifications', 'outgoing_caller_ids', 'recordings', 'transcriptions', 'addresses', 'signing_keys', 'connect_apps', 'sip', 'authorized_connect_apps', 'usage', 'keys', 'applications', 'short_codes', 'queues', 'messages', 'balance'];
+  const camel = (snake: string) => snake.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: '/2010-04-01/Accounts/:Sid.json',
+      handle: (r, p) => {
+        ownAccount(r, p.Sid as string);
+        return {
+          status: 200,
+          body: {
+            auth_token: options.authToken,
+            date_created: created,
+            date_updated: created,
+            friendly_name: options.friendlyName,
+            owner_account_sid: accountSid,
+            sid: accountSid,
+            status: 'active',
+            subresource_uris: Object.fromEntries(
+              SUBRESOURCES.map((s) => [s, `${accountPath}/${s === 'short_codes' ? 'SMS/ShortCodes' : s === 'sip' ? 'SIP' : camel(s)}.json`]),
+            ),
+            type: 'Full',
+            uri: `${accountPath}.json`,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/2010-04-01/Accounts/:AccountSid/IncomingPhoneNumbers.json',
+      handle: (r, p) => {
+        ownAccount(r, p.AccountSid as string);
+        const wanted = r.query.get('PhoneNumber');
+        const friendly = r.query.get('FriendlyName');
+        // Twilio matches partial numbers, '*' standing for any digit.
+        const pattern = wanted === null ? undefined : new RegExp(wanted.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '\\d'));
+        const listed = [...numbers.values()].filter((n) => (!pattern || pattern.test(n.phoneNumber)) && (friendly === null || n.fields.friendly_name === friendly));
+        return { status: 200, body: page2010('incoming_phone_numbers', listed.map((n): Entry => ({ seq: n.seq, body: numberBody(n) })), r) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/2010-04-01/Accounts/:AccountSid/IncomingPhoneNumbers/:Sid.json',
+      handle: (r, p) => {
+        ownAccount(r, p.AccountSid as string);
+        return { status: 200, body: numberBody(findNumber(r, p.Sid as string)) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/2010-04-01/Accounts/:AccountSid/IncomingPhoneNumbers/:Sid.json',
+      handle: (r, p) => {
+        ownAccount(r, p.AccountSid as string);
+        const n = findNumber(r, p.Sid as string);
+        // Check every parameter before changing anything.
+        const changes: Array<[string, string | boolean | null]> = [];
+        for (const [param, field, kind] of UPDATABLE) {
+          if (!r.form.has(param)) continue;
+          const value =
+            kind === 'url' ? optionalUrl(r.form, param) : kind === 'method' ? optionalMethod(r.form, param) : kind === 'boolean' ? optionalBoolean(r.form, param) : r.form.get(param);
+          if (kind === 'sid' && value !== '' && !/^AP[0-9a-fA-F]{32}$/.test(String(value))) throw invalid(param, 'must be an Application SID (AP…) or empty');
+          changes.push([field, value === '' && kind !== 'text' ? null : (value as string | boolean)]);
+        }
+        for (const [field, value] of changes) n.fields[field] = value;
+        n.updated = rfc2822(clock());
+        return { status: 200, body: numberBody(n) };
+      },
+    },
+  ];
+
+  return {
+    routes,
+    snapshot: () =>
+      [...numbers.values()].map((n) => ({
+        sid: n.sid,
+        phoneNumber: n.phoneNumber,
+        friendlyName: n.fields.friendly_name as string,
+        smsUrl: n.fields.sms_url as string | null,
+        smsMethod: n.fields.sms_method as string,
+        smsFallbackUrl: n.fields.sms_fallback_url as string | null,
+        smsApplicationSid: n.fields.sms_application_sid as string | null,
+        voiceUrl: n.fields.voice_url as string | null,
+        voiceMethod: n.fields.voice_method as string,
+        statusCallback: n.fields.status_callback as string | null,
+      })),
+    sidOf: (phoneNumber) => [...numbers.values()].find((n) => n.phoneNumber === phoneNumber)?.sid,
+  };
+}

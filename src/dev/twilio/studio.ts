@@ -1,0 +1,349 @@
+// Studio v2 for the Twilio stand-in: Flows (create, update, fetch, list,
+// delete), every revision kept with its definition and commit message, and
+// Flow Validate. Bodies as twilio_studio_v2.json has them; as in its examples,
+// a revision list leaves definition, valid and errors null (fetch a revision
+// for them).
+//
+// Invalid definitions get Twilio's error 81022 ("Flow definition validation
+// failed"), whose `details.errors` lists `{ message, property_path }` (the
+// shape Studio deploy tools read): property_path points into the definition
+// (#/states/3/transitions/0/next) and the message names the widget. The
+// checks are the structural ones Studio documents for 81022 (schema, unique
+// widget names, transitions to widgets that exist) plus Run Function SIDs.
+
+import { createHash } from 'node:crypto';
+import {
+  type ApiRequest,
+  type Entry,
+  invalid,
+  iso,
+  newSid,
+  notFound,
+  pageV1,
+  required,
+  type Route,
+  TwilioError,
+} from './http.js';
+
+export type FlowStatus = 'draft' | 'published';
+
+export interface ValidationFailure {
+  readonly message: string;
+  readonly property_path: string;
+}
+
+interface Revision {
+  readonly revision: number;
+  readonly friendlyName: string;
+  readonly status: FlowStatus;
+  readonly definition: unknown;
+  readonly commitMessage: string | null;
+  readonly errors: readonly ValidationFailure[];
+  readonly authorSid: string;
+  readonly created: string;
+}
+
+interface Flow {
+  readonly sid: string;
+  readonly seq: number;
+  readonly created: string;
+  readonly revisions: Revision[];
+}
+
+export interface FlowSnapshot {
+  readonly sid: string;
+  readonly friendlyName: string;
+  readonly status: FlowStatus;
+  readonly webhookUrl: string;
+  /** Oldest first. */
+  readonly revisions: ReadonlyArray<{
+    readonly revision: number;
+    readonly friendlyName: string;
+    readonly status: FlowStatus;
+    readonly definition: unknown;
+    readonly commitMessage: string | null;
+    readonly valid: boolean;
+    /** A User SID: one per credential for revisions made through the API, CONSOLE_USER_SID for Console edits. */
+    readonly authorSid: string;
+  }>;
+}
+
+export interface StudioOptions {
+  readonly accountSid: string;
+  readonly clock: () => number;
+  readonly seq: () => number;
+}
+
+export interface Studio {
+  readonly routes: readonly Route[];
+  snapshot(): FlowSnapshot[];
+  /** A revision made by someone in the Console (a user as author, no commit message unless given). */
+  consoleEdit(flowSid: string, change: { definition?: unknown; status?: FlowStatus; commitMessage?: string | null }): void;
+}
+
+const STATUSES: readonly string[] = ['draft', 'published'];
+const RUN_FUNCTION_SIDS = { service_sid: 'ZS', environment_sid: 'ZE', function_sid: 'ZH' } as const;
+
+/**
+ * Studio's author_sid is a User SID (US…). Revisions made through the API are
+ * given one User per credential (account or API key), Console edits another.
+ */
+const userSid = (who: string) => `US${createHash('sha256').update(who).digest('hex').slice(0, 32)}`;
+export const CONSOLE_USER_SID = userSid('console');
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Everything wrong with a flow definition, as Studio reports it in 81022's details. */
+export function validateDefinition(definition: unknown): ValidationFailure[] {
+  const failures: ValidationFailure[] = [];
+  const fail = (property_path: string, message: string) => failures.push({ message, property_path });
+  if (!isObject(definition)) {
+    fail('#', 'The definition must be a JSON object with states, initial_state and flags');
+    return failures;
+  }
+  if (typeof definition.initial_state !== 'string') fail('#/initial_state', 'initial_state is required: the name of the Trigger widget');
+  if (!isObject(definition.flags)) fail('#/flags', 'flags is required: an object (e.g. {"allow_concurrent_calls": true})');
+  if (!Array.isArray(definition.states)) {
+    fail('#/states', 'states is required: the list of widgets');
+    return failures;
+  }
+  const states = definition.states as unknown[];
+  const names = states.map((s) => (isObject(s) && typeof s.name === 'string' ? s.name : undefined));
+  states.forEach((state, i) => {
+    const at = `#/states/${i}`;
+    if (!isObject(state)) {
+      fail(at, `Widget ${i} must be an object`);
+      return;
+    }
+    const name = names[i];
+    const widget = name === undefined ? `Widget ${i}` : `Widget "${name}"`;
+    if (name === undefined || name === '') fail(`${at}/name`, `${widget} has no name`);
+    else if (names.indexOf(name) !== i) fail(`${at}/name`, `${widget}: widget names must be unique`);
+    if (typeof state.type !== 'string') fail(`${at}/type`, `${widget} has no type`);
+    if (!isObject(state.properties)) fail(`${at}/properties`, `${widget} has no properties object`);
+    if (!Array.isArray(state.transitions)) {
+      fail(`${at}/transitions`, `${widget} has no transitions list`);
+    } else {
+      state.transitions.forEach((t: unknown, j: number) => {
+        if (!isObject(t) || typeof t.event !== 'string') {
+          fail(`${at}/transitions/${j}`, `${widget}: transition ${j} has no event`);
+          return;
+        }
+        if (t.next !== undefined && (typeof t.next !== 'string' || !names.includes(t.next))) {
+          fail(`${at}/transitions/${j}/next`, `${widget}: the ${t.event} transition goes to "${String(t.next)}", which is not a widget of this flow`);
+        }
+      });
+    }
+    if (state.type === 'run-function' && isObject(state.properties)) {
+      for (const [property, prefix] of Object.entries(RUN_FUNCTION_SIDS)) {
+        const value = state.properties[property];
+        if (value !== undefined && (typeof value !== 'string' || !new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(value))) {
+          fail(`${at}/properties/${property}`, `${widget}: ${property} must be a SID starting with ${prefix}`);
+        }
+      }
+      const url = state.properties.url;
+      if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) fail(`${at}/properties/url`, `${widget}: url must be the Function's URL`);
+    }
+  });
+  if (typeof definition.initial_state === 'string' && !names.includes(definition.initial_state)) {
+    fail('#/initial_state', `initial_state "${definition.initial_state}" is not a widget of this flow`);
+  }
+  return failures;
+}
+
+const invalidFlow = (errors: readonly ValidationFailure[]) => new TwilioError(400, 81022, 'Invalid Flow Definition', { errors });
+
+function parseDefinition(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidFlow([{ message: 'The definition is not valid JSON', property_path: '#' }]);
+  }
+}
+
+function status(form: URLSearchParams): FlowStatus {
+  const value = required(form, 'Status');
+  if (!STATUSES.includes(value)) throw invalid('Status', 'must be draft or published');
+  return value as FlowStatus;
+}
+
+export function createStudio(options: StudioOptions): Studio {
+  const { accountSid, clock, seq } = options;
+  const flows = new Map<string, Flow>();
+
+  const latest = (f: Flow) => f.revisions.at(-1) as Revision;
+  const webhookUrl = (f: Flow) => `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${f.sid}`;
+  const flowUrl = (r: ApiRequest, f: Flow) => `${r.base}/v2/Flows/${f.sid}`;
+  const flowBody = (r: ApiRequest, f: Flow) => {
+    const rev = latest(f);
+    const url = flowUrl(r, f);
+    return {
+      sid: f.sid,
+      account_sid: accountSid,
+      author_sid: rev.authorSid,
+      friendly_name: rev.friendlyName,
+      definition: rev.definition,
+      status: rev.status,
+      revision: rev.revision,
+      commit_message: rev.commitMessage,
+      valid: rev.errors.length === 0,
+      errors: rev.errors,
+      warnings: [],
+      date_created: f.created,
+      date_updated: f.revisions.length > 1 ? rev.created : null,
+      webhook_url: webhookUrl(f),
+      url,
+      links: { test_users: `${url}/TestUsers`, revisions: `${url}/Revisions`, executions: `${url}/Executions` },
+    };
+  };
+  const revisionBody = (r: ApiRequest, f: Flow, rev: Revision, full: boolean) => ({
+    sid: f.sid,
+    account_sid: accountSid,
+    author_sid: rev.authorSid,
+    friendly_name: rev.friendlyName,
+    definition: full ? rev.definition : null,
+    status: rev.status,
+    revision: rev.revision,
+    commit_message: rev.commitMessage,
+    valid: full ? rev.errors.length === 0 : null,
+    errors: full ? rev.errors : null,
+    date_created: rev.created,
+    date_updated: rev.revision > 1 ? rev.created : null,
+    url: `${flowUrl(r, f)}/Revisions/${rev.revision}`,
+  });
+  const findFlow = (r: ApiRequest, sid: string) => {
+    const flow = flows.get(sid);
+    if (!flow) throw notFound(r.path);
+    return flow;
+  };
+
+  /** A new revision; a published one must be valid (a draft keeps its errors, as Studio's editor saves it). */
+  const revise = (flow: Flow | undefined, change: Omit<Revision, 'revision' | 'created' | 'errors'>): Revision => {
+    const errors = validateDefinition(change.definition);
+    if (change.status === 'published' && errors.length > 0) throw invalidFlow(errors);
+    return { ...change, errors, revision: (flow?.revisions.length ?? 0) + 1, created: iso(clock()) };
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: '/v2/Flows',
+      handle: (r) => ({ status: 200, body: pageV1('flows', [...flows.values()].map((f): Entry => ({ seq: f.seq, body: flowBody(r, f) })), r) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/v2/Flows',
+      handle: (r) => {
+        const friendlyName = required(r.form, 'FriendlyName');
+        const flowStatus = status(r.form);
+        const definition = parseDefinition(required(r.form, 'Definition'));
+        const revision = revise(undefined, { friendlyName, status: flowStatus, definition, commitMessage: r.form.get('CommitMessage'), authorSid: userSid(r.principal) });
+        const flow: Flow = { sid: newSid('FW'), seq: seq(), created: revision.created, revisions: [revision] };
+        flows.set(flow.sid, flow);
+        return { status: 201, body: flowBody(r, flow) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/v2/Flows/Validate',
+      handle: (r) => {
+        required(r.form, 'FriendlyName');
+        status(r.form);
+        const errors = validateDefinition(parseDefinition(required(r.form, 'Definition')));
+        if (errors.length > 0) throw invalidFlow(errors);
+        return { status: 200, body: { valid: true } };
+      },
+    },
+    { method: 'GET', pattern: '/v2/Flows/:Sid', handle: (r, p) => ({ status: 200, body: flowBody(r, findFlow(r, p.Sid as string)) }) },
+    {
+      method: 'POST',
+      pattern: '/v2/Flows/:Sid',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const before = latest(flow);
+        const definitionText = r.form.get('Definition');
+        const revision = revise(flow, {
+          friendlyName: r.form.get('FriendlyName') ?? before.friendlyName,
+          status: status(r.form),
+          definition: definitionText === null ? before.definition : parseDefinition(definitionText),
+          commitMessage: r.form.get('CommitMessage'),
+          authorSid: userSid(r.principal),
+        });
+        flow.revisions.push(revision);
+        return { status: 200, body: flowBody(r, flow) };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/v2/Flows/:Sid',
+      handle: (r, p) => {
+        flows.delete(findFlow(r, p.Sid as string).sid);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Revisions',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        // Newest first: a page token orders by seq, so the newest revision gets the smallest.
+        const entries = flow.revisions.map((rev): Entry => ({ seq: 1_000_000 - rev.revision, body: revisionBody(r, flow, rev, false) }));
+        return { status: 200, body: pageV1('revisions', entries, r) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Revisions/:Revision',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const wanted = p.Revision as string;
+        const rev =
+          wanted === 'LatestRevision'
+            ? latest(flow)
+            : wanted === 'LatestPublished'
+              ? flow.revisions.findLast((x) => x.status === 'published')
+              : /^[1-9]\d{0,5}$/.test(wanted)
+                ? flow.revisions[Number(wanted) - 1]
+                : undefined;
+        if (!rev) throw notFound(r.path);
+        return { status: 200, body: revisionBody(r, flow, rev, true) };
+      },
+    },
+  ];
+
+  return {
+    routes,
+    snapshot: () =>
+      [...flows.values()].map((f) => ({
+        sid: f.sid,
+        friendlyName: latest(f).friendlyName,
+        status: latest(f).status,
+        webhookUrl: webhookUrl(f),
+        revisions: f.revisions.map((rev) => ({
+          revision: rev.revision,
+          friendlyName: rev.friendlyName,
+          status: rev.status,
+          definition: structuredClone(rev.definition),
+          commitMessage: rev.commitMessage,
+          valid: rev.errors.length === 0,
+          authorSid: rev.authorSid,
+        })),
+      })),
+    consoleEdit(flowSid, change) {
+      const flow = flows.get(flowSid);
+      if (!flow) throw new Error(`no flow ${flowSid} in the stand-in`);
+      const before = latest(flow);
+      const definition = change.definition === undefined ? before.definition : structuredClone(change.definition);
+      flow.revisions.push({
+        friendlyName: before.friendlyName,
+        status: change.status ?? before.status,
+        definition,
+        commitMessage: change.commitMessage ?? null,
+        errors: validateDefinition(definition),
+        authorSid: CONSOLE_USER_SID,
+        revision: flow.revisions.length + 1,
+        created: iso(clock()),
+      });
+    },
+  };
+}
