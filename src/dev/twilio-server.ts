@@ -101,6 +101,7 @@ export interface RunningTwilioServer {
   requests(): RequestRecord[];
   /** Replaces the fault options (restarting the seeded sequence and the count); undefined turns faults off. */
   setFaults(faults: TwilioFaults | undefined): void;
+  /** Faults injected since the start, by kind (setFaults does not reset it). */
   faultsInjected(): Record<string, number>;
   stop(): Promise<void>;
 }

@@ -175,8 +175,9 @@ function formArrays(paths: Json): void {
 /**
  * A copy of `document` in which every object schema of a response body (and
  * every object schema inside it) requires all its properties and allows no
- * other: Twilio answers every documented property (null when empty), so a
- * stand-in body that misses one or adds one breaks the contract.
+ * other. Twilio's documents list each resource's properties and the stand-in
+ * answers exactly those (null when empty), so a body that misses one or adds
+ * one is caught.
  */
 export function strictResponses(document: Json): Json {
   const copy = structuredClone(document) as { paths: Record<string, Record<string, Json>>; components?: { schemas?: Record<string, Json> } };
