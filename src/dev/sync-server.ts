@@ -67,6 +67,8 @@ export interface RunningSyncServer {
   setFaults(faults: SyncFaults | undefined): void;
   /** Faults injected so far, by kind. */
   faultsInjected(): Record<string, number>;
+  /** Makes a Sync service exist from now on (one created through another stand-in's Services API). */
+  addService(serviceSid: string): void;
   stop(): Promise<void>;
 }
 
@@ -188,6 +190,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
   const clock = options.clock ?? Date.now;
   const defaultServiceSid = newSid('IS');
+  const knownServices = new Set(options.serviceSids ?? []);
   /** Collections by service SID, then by collection SID (insertion order = creation order). */
   const services = new Map<string, Map<string, Collection>>();
   let requestCount = 0;
@@ -216,7 +219,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   };
 
   const serviceOf = (serviceSid: string, path: string): { sid: string; collections: Map<string, Collection> } => {
-    const resolved = serviceSid === 'default' || serviceSid === defaultServiceSid ? defaultServiceSid : options.serviceSids?.includes(serviceSid) ? serviceSid : undefined;
+    const resolved = serviceSid === 'default' || serviceSid === defaultServiceSid ? defaultServiceSid : knownServices.has(serviceSid) ? serviceSid : undefined;
     if (!resolved) throw notFound(path);
     let collections = services.get(resolved);
     if (!collections) services.set(resolved, (collections = new Map()));
@@ -455,6 +458,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    addService: (serviceSid) => void knownServices.add(serviceSid),
     items(mapName = PENDING_MAP) {
       return everywhere('Maps', mapName).flatMap((m) =>
         [...live(m).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((i) => ({ key: i.key, data: i.data })),

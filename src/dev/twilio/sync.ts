@@ -2,8 +2,7 @@
 // and everything below a service (Maps, Lists and their Items) handed to the
 // project's Sync stand-in (src/dev/sync-server.ts), whose absolute URLs are
 // rewritten onto the public base. A service created here is added to the
-// list of services the Sync stand-in knows (its `serviceSids` option is
-// consulted at each request).
+// services the Sync stand-in knows (addService).
 
 import { startSyncServer, type RunningSyncServer } from '../sync-server.js';
 import { type ApiRequest, type Entry, iso, newSid, notFound, optionalBoolean, optionalUrl, pageV1, type Route, TwilioError } from './http.js';
@@ -43,15 +42,17 @@ export interface Sync {
 export async function createSync(options: SyncOptions): Promise<Sync> {
   const { accountSid, clock, seq } = options;
   const services = new Map<string, Service>();
-  const knownSids: string[] = [];
+  const seeded: string[] = [];
+  let server: RunningSyncServer | undefined;
   const add = (friendlyName: string | null, webhookUrl: string | null, aclEnabled: boolean) => {
     const service: Service = { sid: newSid('IS'), seq: seq(), friendlyName, webhookUrl, aclEnabled, created: iso(clock()) };
     services.set(service.sid, service);
-    knownSids.push(service.sid);
+    if (server) server.addService(service.sid);
+    else seeded.push(service.sid);
     return service;
   };
   for (const name of options.services) add(name, null, false);
-  const server = await startSyncServer({ accountSid, authToken: options.authToken, serviceSids: knownSids, clock });
+  server = await startSyncServer({ accountSid, authToken: options.authToken, serviceSids: seeded, clock });
   const auth = `Basic ${Buffer.from(`${accountSid}:${options.authToken}`).toString('base64')}`;
 
   const serviceBody = (r: ApiRequest, s: Service) => {
