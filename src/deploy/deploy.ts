@@ -78,6 +78,30 @@ export async function readExisting(twilio: TwilioSdk.Twilio, serviceName: string
   return { serviceSid: service.sid, environmentSid: environment.sid, domainName: environment.domainName, variables: new Map(variables.map((v) => [v.key, v.value])), functions };
 }
 
+const DEPLOY_ATTEMPTS = 4;
+
+/**
+ * serverless-api retries its API calls but not an upload answered 429 (its
+ * HTTP library cannot resend a stream), so a busy account fails a deploy
+ * midway. Deploying again is safe: the service, environment and resources are
+ * found again, and only new versions are uploaded.
+ */
+async function withRetries<T>(say: (line: string) => void, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const text = error instanceof Error ? error.message : '';
+      const status = (error as { response?: { statusCode?: number }; status?: number }).response?.statusCode ?? (error as { status?: number }).status;
+      const transient = status === 429 || (status !== undefined && status >= 500) || /Failed to upload|429|Too Many Requests/i.test(text);
+      if (!transient || attempt >= DEPLOY_ATTEMPTS) throw error;
+      const seconds = 2 ** attempt;
+      say(`  Twilio is busy (${status ?? 'upload refused'}); deploying again in ${seconds} s (attempt ${attempt + 1} of ${DEPLOY_ATTEMPTS})`);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+  }
+}
+
 /** The deployment as flows are bound to it; undefined when nothing is deployed yet. */
 export function deploymentOf(existing: Existing): Deployment | undefined {
   if (!existing.serviceSid || !existing.environmentSid || !existing.domainName || existing.functions.size === 0) return undefined;
@@ -110,6 +134,17 @@ export function definitionHash(definition: unknown): string {
   return createHash('sha256').update(canonical(definition)).digest('hex').slice(0, 12);
 }
 
+/** The flow's latest revision (twilio-node 6.2 cannot list revisions: fetch "LatestRevision"). */
+export async function latestRevision(twilio: TwilioSdk.Twilio, flowSid: string): Promise<{ revision: number; commitMessage: string | null } | undefined> {
+  try {
+    const r = await twilio.studio.v2.flows(flowSid).revisions('LatestRevision').fetch();
+    return { revision: r.revision, commitMessage: r.commitMessage };
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return undefined;
+    throw error;
+  }
+}
+
 /** Validates, then creates or updates one flow; never overwrites one last changed outside deploy unless forced. */
 async function deployFlow(twilio: TwilioSdk.Twilio, flow: FlowInput, deployment: Deployment | undefined, options: DeployOptions): Promise<FlowOutcome> {
   const bound = deployment ? bindFlow(flow.raw, deployment) : { definition: flow.raw, changes: [], unknownPaths: [] };
@@ -118,7 +153,7 @@ async function deployFlow(twilio: TwilioSdk.Twilio, flow: FlowInput, deployment:
   }
   const existing = (await twilio.studio.v2.flows.list()).find((f) => f.friendlyName === flow.friendlyName);
   const hash = definitionHash(bound.definition);
-  const [latest] = existing ? await twilio.studio.v2.flows(existing.sid).revisions.list({ limit: 1 }) : [];
+  const latest = existing ? await latestRevision(twilio, existing.sid) : undefined;
   if (existing && !options.force) {
     if (latest && !latest.commitMessage?.includes(DEPLOY_MARKER)) {
       throw new DeployRefused([
@@ -149,16 +184,18 @@ async function deployFlow(twilio: TwilioSdk.Twilio, flow: FlowInput, deployment:
 export async function deploy(inputs: Inputs, twilio: TwilioSdk.Twilio, serverless: () => Promise<TwilioServerlessApiClient>, accountSid: string, options: DeployOptions): Promise<DeployReport> {
   const { say } = options;
   const existing = await readExisting(twilio, options.serviceName, inputs.envName);
+  const domainGuess = existing.domainName ?? `${options.serviceName}-0000-${inputs.envName}.twil.io`;
+  // Before anything is written: SIDs and the fingerprint are counted at their lengths.
+  const sized = { ...inputs.variables, SYNC_SERVICE_SID: `IS${'0'.repeat(32)}`, [FINGERPRINT_VARIABLE]: '0'.repeat(24) };
+  const context = checkContext(sized, { accountSid, domainName: domainGuess, includeCredentials: true });
+  const findings = [...inputs.findings, ...context.findings];
+  if (findings.length > 0) throw new DeployRefused(findings);
+  say(`context: ${context.bytes} of 3072 bytes`);
+
   const syncSid = await syncService(twilio, options.dryRun);
   const variables = { ...inputs.variables, ...(syncSid ? { SYNC_SERVICE_SID: syncSid } : {}) };
   const print = fingerprint({ ...inputs, variables });
   const withPrint = { ...variables, [FINGERPRINT_VARIABLE]: print };
-  const domainGuess = existing.domainName ?? `${options.serviceName}-0000-${inputs.envName}.twil.io`;
-  // The Sync SID is not known before a first deploy: count its length.
-  const context = checkContext({ ...withPrint, SYNC_SERVICE_SID: syncSid ?? `IS${'0'.repeat(32)}` }, { accountSid, domainName: domainGuess, includeCredentials: true });
-  const findings = [...inputs.findings, ...context.findings];
-  if (findings.length > 0) throw new DeployRefused(findings);
-  say(`context: ${context.bytes} of 3072 bytes`);
 
   const upToDate = existing.variables.get(FINGERPRINT_VARIABLE) === print && existing.functions.size > 0;
   const removed = [...existing.variables.keys()].filter((k) => !(k in withPrint));
@@ -174,7 +211,7 @@ export async function deploy(inputs: Inputs, twilio: TwilioSdk.Twilio, serverles
   } else {
     const client = await serverless();
     client.on('status-update', (u: { message: string }) => say(`  ${u.message}`));
-    const result = await client.deployProject({
+    const result = await withRetries(say, () => client.deployProject({
       username: '',
       password: '',
       serviceName: options.serviceName,
@@ -186,7 +223,7 @@ export async function deploy(inputs: Inputs, twilio: TwilioSdk.Twilio, serverles
       assets: inputs.assets.map((a) => ({ name: a.name, path: a.path, access: a.access, content: a.content })),
       runtime: RUNTIME,
       overrideExistingService: true,
-    } as Parameters<TwilioServerlessApiClient['deployProject']>[0]);
+    } as Parameters<TwilioServerlessApiClient['deployProject']>[0]));
     if (removed.length > 0) {
       await client.setEnvironmentVariables({ username: '', password: '', serviceSid: result.serviceSid, environment: result.environmentSid, env: withPrint, append: false } as Parameters<TwilioServerlessApiClient['setEnvironmentVariables']>[0]);
     }

@@ -5,7 +5,7 @@ import type TwilioSdk from 'twilio';
 import { PENDING_MAP } from '../queue/sync-queue.js';
 import { plural } from '../plural.js';
 import { CONTEXT_LIMIT_BYTES, contextBytes } from './context-size.js';
-import { DEPLOY_MARKER, deploymentOf, readExisting } from './deploy.js';
+import { DEPLOY_MARKER, deploymentOf, latestRevision, readExisting } from './deploy.js';
 import { flowWebhook } from './webhook.js';
 
 export interface Check {
@@ -64,7 +64,7 @@ export async function doctor(twilio: TwilioSdk.Twilio, options: DoctorOptions): 
     if (syncSid) {
       let waiting: number | undefined;
       try {
-        waiting = (await twilio.sync.v1.services(syncSid).syncMaps(PENDING_MAP).syncMapItems.list({ limit: 1000 })).length;
+        waiting = (await twilio.sync.v1.services(syncSid).syncMaps(PENDING_MAP).syncMapItems.list({ limit: 1000, pageSize: 100 })).length;
       } catch (error) {
         waiting = (error as { status?: number }).status === 404 ? 0 : undefined;
       }
@@ -89,7 +89,7 @@ export async function doctor(twilio: TwilioSdk.Twilio, options: DoctorOptions): 
       continue;
     }
     flowSid ??= flow.sid;
-    const [latest] = await twilio.studio.v2.flows(flow.sid).revisions.list({ limit: 1 });
+    const latest = await latestRevision(twilio, flow.sid);
     const ours = latest?.commitMessage?.includes(DEPLOY_MARKER) === true;
     if (flow.status !== 'published') checks.push({ name: `flow ${name}`, ok: false, detail: `${flow.sid} is a draft`, fix: DEPLOY_FIX });
     else if (!ours) checks.push({ name: `flow ${name}`, ok: false, detail: `${flow.sid} revision ${flow.revision} was changed outside deploy`, fix: `\`sealed-survey flow pull ${flow.sid}\`, review, commit, deploy` });
