@@ -24,6 +24,10 @@ It must reach other Functions, HTTP requests and subflows only sealed, as
 messaging the respondent are fine; quoting an answer back in a message is a
 warning (the text lands in Twilio's message logs).
 
+Every column the publish widget writes in plaintext must be declared
+publishable, with the reason, in <flow folder>/columns/<flow name>.json
+(\`sealed-survey flow columns FLOW\` shows the classes and what is missing).
+
 Output: one line per finding, "file: widget → property: message"
 (warnings say "warning:"), and a summary on stderr.
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 a file could not be read.
