@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
 import { isEncryptWidget, lintFlow, liquidReferences, type Finding } from '../src/flow/lint.js';
 import { declarationPath } from '../src/flow/publishable.js';
+import { surveyColumns } from '../src/flow/columns.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MINIMAL = join(ROOT, 'tests/flows/minimal-survey.json');
@@ -18,13 +19,15 @@ const tmp = mkdtempSync(join(tmpdir(), 'sealed-survey-lint-'));
 
 let written = 0;
 /**
- * Writes a variant to the temp dir and lints it from there, as the CLI would, without the publish column checks
- * (the variants add columns no declaration lists; those checks are tested at the end of this file and in tests/flow-columns.test.ts).
+ * Writes a variant to the temp dir and lints it from there, as the CLI would, with the columns `base`'s publishable
+ * declaration declares but without the publish column problems (the variants add columns no declaration lists; those
+ * checks are tested at the end of this file and in tests/flow-columns.test.ts).
  */
-function lintVariant(flow: FlowDefinition): { file: string; findings: Finding[] } {
+function lintVariant(flow: FlowDefinition, base = MINIMAL): { file: string; findings: Finding[] } {
   const file = join(tmp, `variant-${++written}.json`);
   writeFileSync(file, JSON.stringify(flow, null, 2));
-  return { file, findings: lintFlow(readFlow(file), file, { columns: false }) };
+  const columns = { ...surveyColumns(flow, base), problems: [] };
+  return { file, findings: lintFlow(readFlow(file), file, { columns }) };
 }
 
 const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
@@ -114,7 +117,7 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
 
   /** Lints a variant and expects exactly one error, at widget → property, about PII from `origin` reaching `sink`. */
   function expectOneLeak(flow: FlowDefinition, at: string, origin: RegExp, sink: string): Finding {
-    const found = errors(lintVariant(flow).findings);
+    const found = errors(lintVariant(flow, file).findings);
     expect(where(found)).toEqual([at]);
     const [f] = found as [Finding];
     expect(f.message).toMatch(origin);
@@ -127,8 +130,9 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
     const flow = copy();
     const publish = publishOf(flow);
     parametersOf(publish).push({ key: 'leak', value: `{{${path}}}` });
-    const f = expectOneLeak(flow, `${publish.name} → parameters.leak`, fromAnswer, 'a Run Function parameter');
+    const f = expectOneLeak(flow, `${publish.name} → parameters.leak`, fromAnswer, 'the publish column "leak"');
     expect(f.message).toContain(`{{${sealed}}}`);
+    expect(f.message).toContain(`or, only if publishing it in plaintext is acceptable, declare "leak" with the reason in ${declarationPath(file)}`);
   });
 
   it("what encrypt is given, passed to publish as it is: error naming the route through flow variables", () => {
@@ -137,16 +141,16 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
     // The first sealed parameter (execution_sid binds the tokens and is not personal data).
     const given = parametersOf(encryptOf(flow)).find((p) => p.key !== 'execution_sid') as { key: string; value: string };
     parametersOf(publish).push({ key: 'copy', value: given.value });
-    const f = expectOneLeak(flow, `${publish.name} → parameters.copy`, /^PII from /, 'a Run Function parameter');
+    const f = expectOneLeak(flow, `${publish.name} → parameters.copy`, /^PII from /, 'the publish column "copy"');
     const variable = /flow\.variables\.\w+/.exec(given.value)?.[0];
-    if (variable) expect(f.message).toContain(`reaches a Run Function parameter via ${variable}:`);
+    if (variable) expect(f.message).toContain(`reaches the publish column "copy" via ${variable},`);
   });
 
   it('an answer through a filter or inside an {% if %} tag counts too', () => {
     const flow = copy();
     const publish = publishOf(flow);
     parametersOf(publish).push({ key: 'lower', value: `{{ ${path} | downcase | strip }}` }, { key: 'flag', value: `{% if ${path} contains "a" %}yes{% endif %}` });
-    const found = errors(lintVariant(flow).findings);
+    const found = errors(lintVariant(flow, file).findings);
     expect(where(found)).toEqual([`${publish.name} → parameters.lower`, `${publish.name} → parameters.flag`]);
   });
 
@@ -159,7 +163,7 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
     );
     const publish = publishOf(flow);
     parametersOf(publish).push({ key: 'leak', value: '{{flow.variables.hop_b}}' });
-    const f = expectOneLeak(flow, `${publish.name} → parameters.leak`, fromAnswer, 'a Run Function parameter');
+    const f = expectOneLeak(flow, `${publish.name} → parameters.leak`, fromAnswer, 'the publish column "leak"');
     expect(f.message).toContain('via flow.variables.hop_a → flow.variables.hop_b');
   });
 
@@ -200,7 +204,7 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
     const next = split.transitions[0]?.next;
     split.transitions.push({ event: 'match', ...(next ? { next } : {}), conditions: [{ friendly_name: 'If value equal_to yes', arguments: [`{{${path}}}`], type: 'equal_to', value: 'yes' }] });
     parametersOf(publishOf(flow)).push({ key: 'sealed_copy', value: `{{${sealed}}}` });
-    const { findings } = lintVariant(flow);
+    const { findings } = lintVariant(flow, file);
     expect(errors(findings)).toEqual([]);
     expect(where(findings)).not.toContain('note_to_respondent → to');
     expect(where(findings)).not.toContain(`${publishOf(flow).name} → parameters.sealed_copy`);
@@ -209,7 +213,7 @@ describe.each(bases)('PII leaks in variants of $name', ({ file }) => {
   it("quoting the answer back in a message is a warning (Twilio's message logs), not an error", () => {
     const flow = copy();
     afterEncrypt(flow, { name: 'echo', type: 'send-message', properties: { from: '{{flow.channel.address}}', to: '{{contact.channel.address}}', body: `Thanks, {{${path}}}!`, content_variables: [{ key: '1', value: `{{${path}}}` }] } });
-    const { findings } = lintVariant(flow);
+    const { findings } = lintVariant(flow, file);
     expect(errors(findings)).toEqual([]);
     const echo = warnings(findings).filter((f) => f.widget === 'echo');
     expect(where(echo)).toEqual(['echo → body', 'echo → content_variables.1']);
@@ -287,8 +291,9 @@ describe('structure checks on tests/flows/minimal-survey.json', () => {
     const { findings } = lintVariant(flow);
     expect(where(errors(findings))).toEqual(['q_name → body']);
     expect(errors(findings)[0]?.message).toContain('q_age never runs before q_name');
-    expect(where(warnings(findings))).toEqual(['bye_timeout → body']);
-    expect(warnings(findings)[0]?.message).toContain('some paths reach bye_timeout without running q_age');
+    const references = warnings(findings).filter((f) => f.message.startsWith('refers to'));
+    expect(where(references)).toEqual(['bye_timeout → body']);
+    expect(references[0]?.message).toContain('some paths reach bye_timeout without running q_age');
   });
 
   it('a flow variable nobody sets is a warning', () => {
@@ -355,7 +360,9 @@ describe('sealed-survey lint (CLI)', () => {
     expect(warned.stderr).toContain('0 errors, 1 warning in 1 flow');
 
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toBe(`${leakyFile}: publish → parameters.leak: PII from q_name (widgets.q_name.inbound.Body) reaches a Run Function parameter: it would leave Studio unencrypted; pass the sealed {{widgets.encrypt.parsed.full_name}} instead\n`);
+    expect(failed.stdout).toBe(
+      `${leakyFile}: publish → parameters.leak: PII from q_name (widgets.q_name.inbound.Body) reaches the publish column "leak", which is neither sealed nor declared publishable, so it would be written to the sheet in plaintext: seal it (publish the sealed {{widgets.encrypt.parsed.full_name}} instead), or, only if publishing it in plaintext is acceptable, declare "leak" with the reason in ${declarationPath(leakyFile)}\n`,
+    );
     expect(failed.stderr).toContain('1 error, 0 warnings in 1 flow');
 
     expect(several.code).toBe(1);
@@ -410,19 +417,20 @@ describe('publish columns and the publishable declaration (tests/flows/minimal-s
     expect(found[0]?.message).toContain(`"language" is published in plaintext but not declared publishable: if it can never hold personal data, add "language": "<why publishing it in plaintext is acceptable>" to "publishable" in ${declarationPath(file)}`);
   });
 
-  it('no declaration beside a flow with plain columns is one error saying how to create it', () => {
+  it('no declaration beside a flow with plain columns is one error saying how to create it (and the raw answer in age is named as personal data)', () => {
     const file = survey(() => {}, null);
     const found = lintFile(file);
-    expect(where(found)).toEqual(['publish → parameters']);
-    expect(found[0]?.severity).toBe('error');
-    expect(found[0]?.message).toContain(`publishes age in plaintext, but no ${declarationPath(file)} declares them publishable: create it as {"publishable":{"age":"<why publishing it in plaintext is acceptable>"}}`);
+    expect(where(found)).toEqual(['publish → parameters.age', 'publish → parameters']);
+    expect(found.map((f) => f.severity)).toEqual(['error', 'error']);
+    expect(found[0]?.message).toMatch(/^PII from q_age \(widgets\.q_age\.inbound\.Body\) reaches the publish column "age", which is neither sealed nor declared publishable/);
+    expect(found[1]?.message).toContain(`publishes age in plaintext, but no ${declarationPath(file)} declares them publishable: create it as {"publishable":{"age":"<why publishing it in plaintext is acceptable>"}}`);
   });
 
   it('an answer leaking into an undeclared column is reported once, as the leak', () => {
     const file = survey((flow) => parametersOf(widget(flow, 'publish')).push({ key: 'leak', value: '{{widgets.q_name.inbound.Body}}' }));
     const found = errors(lintFile(file));
     expect(where(found)).toEqual(['publish → parameters.leak']);
-    expect(found[0]?.message).toMatch(/^PII from q_name .* reaches a Run Function parameter/);
+    expect(found[0]?.message).toMatch(/^PII from q_name .* reaches the publish column "leak"/);
   });
 
   it('a token with text around it is an error; a stale declaration is a warning', () => {

@@ -12,23 +12,30 @@ export function formatFinding(f: Finding): string {
 export function addLint(program: Command): void {
   program
     .command('lint')
-    .description('check Studio flow definitions: personal data reaching a Function, HTTP request or subflow unencrypted, and broken transitions or references')
+    .description('check Studio flow definitions: personal data leaving Studio unencrypted (Functions, HTTP requests, subflows, Flex, messages to others, publish columns), and broken transitions or references')
     .argument('<flow.json...>', 'flow definitions exported from Studio (Flow → Export to JSON) or fetched with the Flows API')
     .addHelpText(
       'after',
       `
-Personal data is what the flow gives the encrypt widget (a Run Function whose
-URL ends in /encrypt), flow variables set from it, and the respondent's address.
-It must reach other Functions, HTTP requests and subflows only sealed, as
-{{widgets.encrypt.parsed.<field>}}. Routing on an answer (Split Based On) and
-messaging the respondent are fine; quoting an answer back in a message is a
-warning (the text lands in Twilio's message logs).
+Personal data is personal until declared otherwise: every answer (inbound.*,
+Digits, SpeechResult, recordings), the respondent's address and profile fields
+(contact.channel.address, trigger.message.From, ProfileName, …), flow.data,
+trigger.parent.parameters, channel attributes, and every flow variable set
+from one of them. It may reach another Function, an HTTP request, a subflow,
+Flex task attributes, a TwiML redirect or a message to anyone but the
+respondent only sealed, as {{widgets.encrypt.parsed.<field>}}; each such
+error names the path from the source, through the variables, to the sink.
+Routing on an answer (Split Based On) is fine; quoting it back to the
+respondent is a warning (the text lands in Twilio's message logs). A Run
+Function fail or HTTP failed that leads nowhere is an error where the widget
+handles answers, else a warning.
 
-Every column the publish widget writes in plaintext must be declared
-publishable, with the reason, in <flow folder>/columns/<flow name>.json
-(\`sealed-survey flow columns FLOW\` shows the classes and what is missing).
+A publish column must be sealed, or declared publishable, with the reason,
+in <flow folder>/columns/<flow name>.json (\`sealed-survey flow columns FLOW\`
+shows the classes and what is missing); personal data in any other column is
+an error.
 
-Output: one line per finding, "file: widget → property: message"
+Output: one line per distinct finding, "file: widget → property: message"
 (warnings say "warning:"), and a summary on stderr.
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 a file could not be read.
 

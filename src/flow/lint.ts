@@ -2,16 +2,20 @@
 // Studio unencrypted, and structural mistakes Studio itself accepts (dangling
 // transitions, missing fail paths, references to widgets that have not run).
 //
-// Personal data (PII) is traced from what the flow gives the `encrypt` Function:
-// every Liquid variable in one of its parameters is a PII source, and so is a
-// flow variable set from a PII source (to a fixed point). The respondent's
-// address (contact.channel.address, trigger.message.From, …) is always PII.
-// `widgets.<encrypt>.parsed.*` is ciphertext and is not.
+// Personal data is personal until declared otherwise: every answer, every
+// address and profile field of the respondent, flow.data, a subflow's
+// parameters and channel attributes, and every flow variable set from one of
+// them (to a fixed point). It may reach a sink (another Function, an HTTP
+// request, a subflow, Flex, a TwiML redirect, a message to someone else, a
+// publish column) only sealed, as widgets.<encrypt>.parsed.<field>, or in a
+// publish column the publishable declaration names with its reason.
 
+import { columnKey } from '../envelope/index.js';
 import { EXECUTION_SID } from '../publish/row.js';
 import { Liquid } from 'liquidjs';
 import { surveyColumns, type SurveyColumns } from './columns.js';
-import { type FlowDefinition, type Widget, stringProperties } from './definition.js';
+import { type FlowDefinition, type Widget, stringProperties, urlPath } from './definition.js';
+import { declarationPath } from './publishable.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -38,11 +42,35 @@ const EVENTS: Readonly<Record<string, readonly string[]>> = {
   'set-variables': ['next'],
   'split-based-on': ['noMatch'],
 };
+/** The event of a widget that calls out of Studio and fails; checkFailPaths reports it missing or unconnected. */
+const FAIL_EVENTS: Readonly<Record<string, string>> = { 'run-function': 'fail', 'make-http-request': 'failed' };
 const OPTIONAL_EVENTS: Readonly<Record<string, readonly string[]>> = { 'split-based-on': ['match'] };
 
-/** Fields of an inbound message that identify the respondent (WhatsApp: WaId is the number, ProfileName their name). */
+/** Fields that name the respondent's address, and their profile name (WhatsApp: WaId is the number, ProfileName their name). */
 const ADDRESS_FIELDS = ['From', 'WaId', 'Caller', 'Author'];
-const NAME_FIELDS = ['ProfileName'];
+const NAME_FIELDS = ['ProfileName', 'CallerName'];
+
+/**
+ * Fields of Studio's triggers that say nothing about the respondent: SIDs, our
+ * own number and its place, counts. Every other field of trigger.message,
+ * trigger.call, trigger.conversation and trigger.request is personal data
+ * (Body, From, ProfileName, ChannelAttributes, FromCity, …), and so is
+ * trigger.parent.parameters.
+ */
+const NOT_PERSONAL: Readonly<Record<string, ReadonlySet<string>>> = {
+  message: new Set(['To', 'AccountSid', 'MessageSid', 'SmsSid', 'SmsMessageSid', 'MessagingServiceSid', 'ApiVersion', 'NumMedia', 'NumSegments', 'SmsStatus', 'InstanceSid', 'ChannelSid', 'MessageType', 'ToCountry', 'ToState', 'ToCity', 'ToZip']),
+  call: new Set(['To', 'Called', 'CallSid', 'AccountSid', 'ApiVersion', 'CallStatus', 'Direction', 'ToCountry', 'ToState', 'ToCity', 'ToZip', 'CalledCountry', 'CalledState', 'CalledCity', 'CalledZip']),
+  conversation: new Set(['ConversationSid', 'ChatServiceSid', 'MessageSid', 'AccountSid', 'MessagingServiceSid', 'ParticipantSid', 'EventType', 'Source', 'Index', 'DateCreated', 'RetryCount', 'WebhookSid', 'WebhookType']),
+  // A REST launch's From is our own number; To is the respondent's.
+  request: new Set(['From']),
+};
+
+/** What a widget's output holds of the respondent's answer, by widget type. */
+const ANSWER_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  'send-and-wait-for-reply': new Set(['inbound']),
+  'gather-input-on-call': new Set(['inbound', 'Digits', 'SpeechResult']),
+  'record-voicemail': new Set(['RecordingUrl', 'TranscriptionText']),
+};
 
 const liquid = new Liquid();
 
@@ -81,26 +109,24 @@ interface Value {
   readonly widget: Widget;
   /** JSON path inside the widget: "properties" paths as stringProperties gives them, or "transitions[i].conditions[j].arguments[k]". */
   readonly path: string;
-  /** The name shown to the user: list items by key ("parameters.full_name"). */
+  /** The name shown to the user: list items by key ("parameters.full_name"), condition strings as "conditions.arguments". */
   readonly property: string;
   readonly paths: Path[];
 }
 
+/** Personal data as a reference reads it: where it comes from and the flow variables it went through. */
 interface Taint {
-  readonly path: Path;
-  /** The PII source the data comes from, e.g. widgets.q_name.inbound.Body. */
+  /** The source, e.g. widgets.q_name.inbound.Body. */
   readonly origin: Path;
-  /** How the source is named in messages: a widget name or "the respondent's address". */
+  /** How the source is named in messages: a widget name, "the respondent's address", or the path. */
   readonly label: string;
   /** Flow variables the data went through, in order. */
   readonly via: readonly string[];
-  /** Where the sealed form of this source can be read, if the flow seals it. */
-  readonly sealed: string | undefined;
 }
 
 const dot = (path: Path) => path.join('.');
-const related = (a: Path, b: Path) => a.length <= b.length ? a.every((s, i) => s === b[i]) : b.every((s, i) => s === a[i]);
 const quote = (s: string) => JSON.stringify(s);
+const isVariable = (p: Path) => p[0] === 'flow' && p[1] === 'variables';
 
 function keyOf(widget: Widget, list: string, index: number): string | undefined {
   const items = widget.properties[list];
@@ -115,37 +141,65 @@ function propertyName(widget: Widget, path: string): string {
     const key = keyOf(widget, m[1] as string, Number(m[2]));
     if (key !== undefined) return `${m[1]}.${key}`;
   }
-  return path;
+  // A split repeats its input in every condition: one name for all of them, so a finding is printed once.
+  const c = /^transitions\[\d+\]\.conditions\[\d+\]\.(arguments|value)/.exec(path);
+  return c ? `conditions.${c[1]}` : path;
 }
 
-/** Where a value of a widget leaves Studio for somewhere other than the respondent, described for messages. */
-function sinkOf(widget: Widget, path: string, encrypt: boolean): string | undefined {
-  const top = path.replace(/[.[].*$/, '');
+/** The Run Function widget that writes the sheet: its URL path ends in /publish, or it is named "publish" (as columns.ts finds it). */
+export function isPublishWidget(widget: Widget): boolean {
+  if (widget.type !== 'run-function') return false;
+  return widget.name === 'publish' || urlPath(typeof widget.properties.url === 'string' ? widget.properties.url : '').endsWith('/publish');
+}
+
+/** Whether a message widget's `to` is the respondent: not set (Studio's default is the contact), or only their address. */
+function toRespondent(widget: Widget): boolean {
+  const to = widget.properties.to;
+  if (typeof to !== 'string' || to.trim() === '') return true;
+  const refs = liquidReferences(to);
+  if ('error' in refs) return true; // reported as a syntax error
+  return refs.paths.length > 0 && to.replace(/\{\{[^}]*\}\}/g, '').trim() === '' && refs.paths.every((p) => labelOf(p) === "the respondent's address");
+}
+
+type Sink =
+  | { readonly kind: 'outside'; readonly name: string }
+  | { readonly kind: 'publish'; readonly column: string }
+  | { readonly kind: 'message'; readonly toRespondent: boolean };
+
+/** Where a value of a widget goes, if personal data there matters. */
+function sinkOf(widget: Widget, v: Value): Sink | undefined {
+  const top = v.path.replace(/[.[].*$/, '');
+  const outside = (name: string): Sink => ({ kind: 'outside', name });
   switch (widget.type) {
     case 'run-function':
-      if (top === 'url') return 'a Run Function URL';
-      if (top === 'parameters' && !encrypt) return 'a Run Function parameter';
-      return undefined;
+      if (top === 'url') return outside('a Run Function URL');
+      if (top !== 'parameters' || isEncryptWidget(widget)) return undefined;
+      return isPublishWidget(widget) ? { kind: 'publish', column: v.property.replace(/^parameters\./, '') } : outside('a Run Function parameter');
     case 'make-http-request':
-      if (top === 'url') return 'an HTTP request URL';
-      if (top === 'body') return 'an HTTP request body';
-      if (top === 'parameters') return 'an HTTP request parameter';
+      if (top === 'url') return outside('an HTTP request URL');
+      if (top === 'body') return outside('an HTTP request body');
+      if (top === 'parameters') return outside('an HTTP request parameter');
       if (top === 'method' || top === 'content_type' || top === 'add_twilio_auth') return undefined;
-      return `an HTTP request's ${top}`;
+      return outside(`an HTTP request's ${top}`);
     case 'run-subflow':
-      return top === 'parameters' ? 'a Subflow parameter' : undefined;
+      return top === 'parameters' ? outside('a Subflow parameter') : undefined;
+    case 'send-to-flex':
+      return top === 'attributes' ? outside('the Flex task attributes') : undefined;
+    case 'add-twiml-redirect':
+      return top === 'url' ? outside('a TwiML Redirect URL') : undefined;
+    case 'send-message':
+    case 'send-and-wait-for-reply':
+      return top === 'body' || top === 'content_variables' || top === 'media_url' ? { kind: 'message', toRespondent: toRespondent(widget) } : undefined;
     default:
       return undefined;
   }
 }
 
-/** Text sent to the respondent: the body, or the variables of a content template. */
-const isMessageBody = (widget: Widget, path: string) => (widget.type === 'send-message' || widget.type === 'send-and-wait-for-reply') && (path === 'body' || path.startsWith('content_variables['));
-
 export interface LintOptions {
   /**
    * The survey's columns as surveyColumns(flow, file) gives them; read from the
-   * publishable declaration beside `file` when not given. false: no column checks.
+   * publishable declaration beside `file` when not given. false: no column
+   * checks, and no column is declared publishable.
    */
   readonly columns?: SurveyColumns | false;
 }
@@ -215,11 +269,20 @@ export function lintFlow(flow: FlowDefinition, file: string, options: LintOption
     }
   }
 
-  checkPii(flow, values, assignments, add);
-  if (options.columns !== false) checkColumns(options.columns ?? surveyColumns(flow, file), findings, add);
+  const taintOf = personalData(flow, assignments);
+  const columns = options.columns === false ? undefined : (options.columns ?? surveyColumns(flow, file));
+  checkPii(flow, values, assignments, taintOf, columns, columns?.declaration ?? declarationPath(file), add);
+  checkFailPaths(flow, handlesAnswers(flow, values, taintOf), add);
+  if (columns) checkColumns(columns, findings, add);
 
+  // Each distinct finding once, in the order of the widgets.
   const order = new Map(flow.states.map((w, i) => [w.name, i]));
+  const printed = new Set<string>();
   return findings
+    .filter((f) => {
+      const key = [f.widget, f.property, f.severity, f.message].join('\0');
+      return printed.has(key) ? false : (printed.add(key), true);
+    })
     .map((f, i) => ({ f, i }))
     .sort((a, b) => (order.get(a.f.widget) ?? -1) - (order.get(b.f.widget) ?? -1) || a.i - b.i)
     .map(({ f }) => f);
@@ -239,11 +302,8 @@ function checkTransitions(flow: FlowDefinition, byName: Map<string, Widget>, add
         add(widget.name, `transitions.${t.event}`, 'warning', `${quote(t.event)} is not an event of ${widget.type} (its events are ${expected.join(', ')}), so Studio never follows it`);
       }
     }
-    if (widget.type === 'run-function' && !widget.transitions.some((t) => t.event === 'fail' && t.next)) {
-      add(widget.name, 'transitions.fail', 'error', `the fail transition leads nowhere: when the Function fails or takes longer than 10 s the execution ends here and the respondent is left hanging; connect "fail" to a widget, e.g. a message saying the answers could not be saved`);
-    }
     for (const event of expected ?? []) {
-      if (events.has(event) || (widget.type === 'run-function' && event === 'fail')) continue;
+      if (events.has(event) || FAIL_EVENTS[widget.type] === event) continue;
       add(widget.name, 'transitions', 'error', `has no ${quote(event)} transition; Studio defines ${expected?.join(', ')} for every ${widget.type}: add {"event": ${quote(event)}, "next": "<widget>"}`);
     }
   }
@@ -308,69 +368,98 @@ function transitionGraph(flow: FlowDefinition, byName: Map<string, Widget>): Gra
   return { reachable, ancestors, dominators };
 }
 
-function checkPii(flow: FlowDefinition, values: readonly Value[], assignments: ReadonlyArray<{ key: string; paths: Path[] }>, add: Add): void {
-  const encrypts = new Set(flow.states.filter(isEncryptWidget).map((w) => w.name));
-  if (encrypts.size === 0) {
-    add('(flow)', 'states', 'warning', 'the flow has no encrypt widget (a Run Function whose URL ends in /encrypt), so no answer is marked as personal data and only the respondent\'s address is traced');
-  }
-
-  // Sources: everything given to encrypt (answers first, so messages name them), then the respondent's address.
-  const sources: Array<{ path: Path; label: string; sealed: string | undefined }> = [];
-  const addSource = (path: Path, label: string, sealed: string | undefined) => {
-    if (path.length === 0 || sources.some((s) => dot(s.path) === dot(path))) return;
-    sources.push({ path, label, sealed });
-  };
-  const sealedAs = new Map<string, string>();
-  for (const v of values) {
-    const m = encrypts.has(v.widget.name) ? /^parameters\[(\d+)\]\.value$/.exec(v.path) : null;
-    if (!m) continue;
-    const key = keyOf(v.widget, 'parameters', Number(m[1]));
-    // execution_sid ({{flow.sid}}) binds the tokens and is not sealed: not personal data.
-    if (key === EXECUTION_SID) continue;
-    for (const path of v.paths) {
-      if (path[0] === 'widgets' && path[1] !== undefined && encrypts.has(path[1])) continue;
-      if (key !== undefined && !sealedAs.has(dot(path))) sealedAs.set(dot(path), `widgets.${v.widget.name}.parsed.${key}`);
-      addSource(path, labelOf(path), sealedAs.get(dot(path)));
+/**
+ * A source of personal data that a reference reads, if any (without flow
+ * variables): an answer, an address or profile field, flow.data, a subflow's
+ * parameters. A prefix of one (`{{trigger.message}}`, `{{widgets.q_name}}`)
+ * reads it whole. The encrypt widget's output is tokens, not personal data.
+ */
+function isSource(path: Path, byName: ReadonlyMap<string, Widget>): boolean {
+  const [root, a, b] = path;
+  switch (root) {
+    case 'contact':
+      return a === undefined || (a === 'channel' && (b === undefined || b === 'address'));
+    case 'flow':
+      return a === undefined || a === 'data';
+    case 'trigger': {
+      if (a === undefined || b === undefined) return true;
+      if (a === 'parent') return b === 'parameters';
+      return NOT_PERSONAL[a] !== undefined && !NOT_PERSONAL[a].has(b);
     }
+    case 'widgets': {
+      if (a === undefined) return true;
+      const widget = byName.get(a);
+      const fields = widget && !isEncryptWidget(widget) ? ANSWER_FIELDS[widget.type] : undefined;
+      return fields !== undefined && (b === undefined || fields.has(b));
+    }
+    default:
+      return false;
   }
-  // A variable given to encrypt makes what it was set from a source too.
-  for (let i = 0; i < sources.length; i++) {
-    const s = sources[i] as (typeof sources)[number];
-    if (s.path[0] !== 'flow' || s.path[1] !== 'variables' || s.path.length !== 3) continue;
-    for (const a of assignments) if (a.key === s.path[2]) for (const p of a.paths) addSource(p, labelOf(p), s.sealed);
-  }
+}
 
-  // The respondent's address and profile name, always; sealed under whichever name encrypt got one of them as.
-  const identity: Path[] = [['contact', 'channel', 'address']];
-  for (const channel of ['message', 'call', 'conversation']) for (const field of [...ADDRESS_FIELDS, ...NAME_FIELDS]) identity.push(['trigger', channel, field]);
-  for (const w of flow.states) {
-    if (w.type === 'send-and-wait-for-reply') for (const field of [...ADDRESS_FIELDS, ...NAME_FIELDS]) identity.push(['widgets', w.name, 'inbound', field]);
-  }
-  const sealedIdentity = (label: string) => identity.filter((p) => labelOf(p) === label).map((p) => sealedAs.get(dot(p))).find((x) => x !== undefined);
-  for (const path of identity) addSource(path, labelOf(path), sealedAs.get(dot(path)) ?? sealedIdentity(labelOf(path)));
-
-  // Taints: the sources (variables among them are re-derived below, with their route) and the variables set from them.
-  const isVar = (p: Path) => p[0] === 'flow' && p[1] === 'variables' && p.length === 3;
-  const taints: Taint[] = sources
-    .filter((s) => !(isVar(s.path) && assignments.some((a) => a.key === s.path[2])))
-    .map((s) => ({ path: s.path, origin: s.path, label: s.label, via: [], sealed: s.sealed }));
-  const taintOf = (path: Path) => taints.find((t) => related(path, t.path));
+/** The taint of a reference: a source read directly, or a flow variable set (through any number of others) from one. */
+function personalData(flow: FlowDefinition, assignments: ReadonlyArray<{ key: string; paths: Path[] }>): (path: Path) => Taint | undefined {
+  const byName = new Map(flow.states.map((w) => [w.name, w]));
+  const variables = new Map<string, Taint>();
+  const taintOf = (path: Path): Taint | undefined => {
+    if (isVariable(path)) return path[2] === undefined ? variables.values().next().value : variables.get(path[2]);
+    return isSource(path, byName) ? { origin: path, label: labelOf(path), via: [] } : undefined;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (const a of assignments) {
-      const target = ['flow', 'variables', a.key];
-      if (taints.some((t) => dot(t.path) === dot(target))) continue;
+      if (variables.has(a.key)) continue;
       const from = a.paths.map(taintOf).find((t) => t !== undefined);
       if (!from) continue;
-      taints.push({ ...from, path: target, via: [...from.via, dot(target)] });
+      variables.set(a.key, { ...from, via: [...from.via, `flow.variables.${a.key}`] });
       changed = true;
     }
   }
+  return taintOf;
+}
 
+/**
+ * Where the flow seals a source or a variable: widgets.<encrypt>.parsed.<key>
+ * for what an encrypt parameter reads, directly or through the variables it was
+ * set from; the respondent's address under whichever name encrypt got it as.
+ */
+function sealedForms(flow: FlowDefinition, values: readonly Value[], assignments: ReadonlyArray<{ key: string; paths: Path[] }>): (t: Taint) => string | undefined {
+  const sealedAs = new Map<string, string>();
+  const visit = (path: Path, token: string, seen: Set<string>) => {
+    if (seen.has(dot(path))) return;
+    seen.add(dot(path));
+    if (!sealedAs.has(dot(path))) sealedAs.set(dot(path), token);
+    if (isVariable(path)) for (const a of assignments) if (a.key === path[2]) for (const p of a.paths) visit(p, token, seen);
+  };
   for (const v of values) {
-    const sink = sinkOf(v.widget, v.path, encrypts.has(v.widget.name));
-    const body = isMessageBody(v.widget, v.path);
-    if (!sink && !body) continue;
+    const m = isEncryptWidget(v.widget) ? /^parameters\[(\d+)\]\.value$/.exec(v.path) : null;
+    const key = m ? keyOf(v.widget, 'parameters', Number(m[1])) : undefined;
+    // execution_sid ({{flow.sid}}) binds the tokens and is not sealed.
+    if (key === undefined || key === EXECUTION_SID) continue;
+    for (const path of v.paths) visit(path, `widgets.${v.widget.name}.parsed.${key}`, new Set());
+  }
+  const byLabel = new Map<string, string>();
+  for (const [path, token] of sealedAs) {
+    const label = labelOf(path.split('.'));
+    if (label.startsWith("the respondent's") && !byLabel.has(label)) byLabel.set(label, token);
+  }
+  return (t) => sealedAs.get(dot(t.origin)) ?? t.via.map((v) => sealedAs.get(v)).find((x) => x !== undefined) ?? byLabel.get(t.label);
+}
+
+function checkPii(
+  flow: FlowDefinition,
+  values: readonly Value[],
+  assignments: ReadonlyArray<{ key: string; paths: Path[] }>,
+  taintOf: (path: Path) => Taint | undefined,
+  columns: SurveyColumns | undefined,
+  declaration: string,
+  add: Add,
+): void {
+  const sealedFor = sealedForms(flow, values, assignments);
+  const declared = new Set((columns?.columns ?? []).filter((c) => c.class === 'plain' && c.reason !== undefined).map((c) => columnKey(c.name)));
+  for (const v of values) {
+    const sink = sinkOf(v.widget, v);
+    if (!sink || (sink.kind === 'publish' && declared.has(columnKey(sink.column)))) continue;
     const reported = new Set<string>();
     for (const path of v.paths) {
       const t = taintOf(path);
@@ -378,12 +467,48 @@ function checkPii(flow: FlowDefinition, values: readonly Value[], assignments: R
       reported.add(dot(t.origin));
       const from = `PII from ${t.label === dot(t.origin) ? t.label : `${t.label} (${dot(t.origin)})`}`;
       const via = t.via.length ? ` via ${t.via.join(' → ')}` : '';
-      if (sink) {
-        const fix = t.sealed ? `pass the sealed {{${t.sealed}}} instead` : `give it to the encrypt widget and pass its sealed output (widgets.<encrypt>.parsed.<field>) instead`;
-        add(v.widget.name, v.property, 'error', `${from} reaches ${sink}${via}: it would leave Studio unencrypted; ${fix}`);
+      const sealed = sealedFor(t);
+      if (sink.kind === 'outside') {
+        const fix = sealed ? `pass the sealed {{${sealed}}} instead` : `give it to the encrypt widget and pass its sealed output (widgets.<encrypt>.parsed.<field>) instead`;
+        add(v.widget.name, v.property, 'error', `${from} reaches ${sink.name}${via}: it would leave Studio unencrypted; ${fix}`);
+      } else if (sink.kind === 'publish') {
+        const seal = sealed ? `publish the sealed {{${sealed}}} instead` : `give it to the encrypt widget and publish {{widgets.<encrypt>.parsed.${sink.column}}}`;
+        add(
+          v.widget.name,
+          v.property,
+          'error',
+          `${from} reaches the publish column ${quote(sink.column)}${via}, which is neither sealed nor declared publishable, so it would be written to the sheet in plaintext: seal it (${seal}), or, only if publishing it in plaintext is acceptable, declare ${quote(sink.column)} with the reason in ${declaration}`,
+        );
+      } else if (!sink.toRespondent) {
+        add(v.widget.name, v.property, 'error', `${from} reaches a message to someone other than the respondent${via} (its "to" is not {{contact.channel.address}}): the recipient and Twilio's message logs get it unencrypted; leave it out of the message`);
       } else {
         add(v.widget.name, v.property, 'warning', `${from} is quoted back to the respondent${via}: the message text lands in Twilio's message logs unencrypted; leave it out of the message`);
       }
+    }
+  }
+}
+
+/** Widgets whose failure loses answers: encrypt, publish, and any widget given personal data or tokens. */
+function handlesAnswers(flow: FlowDefinition, values: readonly Value[], taintOf: (path: Path) => Taint | undefined): Set<string> {
+  const encrypts = new Set(flow.states.filter(isEncryptWidget).map((w) => w.name));
+  const names = new Set(flow.states.filter((w) => encrypts.has(w.name) || isPublishWidget(w)).map((w) => w.name));
+  for (const v of values) {
+    if (v.path.startsWith('transitions[')) continue;
+    if (v.paths.some((p) => taintOf(p) !== undefined || (p[0] === 'widgets' && p[1] !== undefined && encrypts.has(p[1])))) names.add(v.widget.name);
+  }
+  return names;
+}
+
+/** A Run Function's fail and an HTTP request's failed that lead nowhere: an error where answers are lost, else a warning. */
+function checkFailPaths(flow: FlowDefinition, handlers: ReadonlySet<string>, add: Add): void {
+  for (const widget of flow.states) {
+    const event = FAIL_EVENTS[widget.type];
+    if (event === undefined || widget.transitions.some((t) => t.event === event && t.next)) continue;
+    const what = widget.type === 'run-function' ? 'the Function fails or takes longer than 10 s' : 'the request fails';
+    if (handlers.has(widget.name)) {
+      add(widget.name, `transitions.${event}`, 'error', `the ${event} transition leads nowhere, and this widget handles the answers: when ${what} the execution ends here, the answers are lost and the respondent is left hanging; connect "${event}" to a widget, e.g. a message saying the answers could not be saved`);
+    } else {
+      add(widget.name, `transitions.${event}`, 'warning', `the ${event} transition leads nowhere: when ${what} the execution ends here; connect "${event}" to a widget that tells the respondent, if that matters`);
     }
   }
 }
@@ -392,7 +517,7 @@ function checkPii(flow: FlowDefinition, values: readonly Value[], assignments: R
  * The publish columns' problems (an undeclared plain column, the declaration
  * missing or invalid, a token altered, …), except where the linter already
  * found an error (PII reaching the column, bad Liquid): one fix at a time.
- * A flow without encrypt is warned about above; one without publish has no columns.
+ * A flow without publish has no columns.
  */
 function checkColumns(columns: SurveyColumns, findings: readonly Finding[], add: Add): void {
   const taken = new Set(findings.filter((f) => f.severity === 'error').map((f) => `${f.widget}\0${f.property}`));
@@ -402,7 +527,7 @@ function checkColumns(columns: SurveyColumns, findings: readonly Finding[], add:
   }
 }
 
-/** How a source is named in messages: the respondent's address, or the widget whose output it is. */
+/** How a source is named in messages: the respondent's address or profile name, the widget whose output it is, or its path. */
 function labelOf(path: Path): string {
   const [root, a, b, c] = path;
   const field = root === 'trigger' && path.length === 3 ? b : root === 'widgets' && b === 'inbound' && path.length === 4 ? c : undefined;
