@@ -79,7 +79,9 @@ describe('runner', () => {
   it('renders Liquid with Studio\'s context, routes on splits, and calls the real encrypt Function signed', async () => {
     const { result, said } = await run(survey, ['', 'Amina']);
     expect(said).toEqual(['Your name?', 'Your name?', 'Thanks! (ss1.pk.) tries=1 sid=FN data=']);
-    expect(result.outcome).toBe('ended');
+    expect(result.outcome).toBe('completed');
+    expect(result.endedAt).toBe('thanks');
+    expect(result.stored).toBe(false);
     expect(result.steps.map((s) => `${s.widget}:${s.event}`)).toEqual([
       'Trigger:incomingMessage', 'q_name:incomingMessage', 'check_name:noMatch', 'q_name:incomingMessage', 'check_name:match', 'remember:next', 'encrypt:success', 'thanks:sent',
     ]);
@@ -93,7 +95,8 @@ describe('runner', () => {
   it('follows the timeout transition for a silent respondent', async () => {
     const { said, result } = await run(survey, [TIMEOUT]);
     expect(said).toEqual(['Your name?', 'Goodbye.']);
-    expect(result.outcome).toBe('ended');
+    expect(result.outcome).toBe('completed');
+    expect(result.endedAt).toBe('bye');
   });
 
   it('takes the fail transition when a Function refuses (here: a wrong signature), marks the execution failed and says why without the answer', async () => {
@@ -120,10 +123,11 @@ describe('runner', () => {
   });
 
   it('stops with a clear error at a widget type it does not know, running nothing after it', async () => {
-    const flow = flowOf([trigger('hop'), { name: 'hop', type: 'connect-call-to', transitions: [{ event: 'callCompleted', next: 'after' }], properties: { offset } }, say('after', 'never')]);
+    const flow = flowOf([trigger('hop'), { name: 'hop', type: 'enqueue-call', transitions: [{ event: 'callComplete', next: 'after' }], properties: { offset } }, say('after', 'never')]);
     const { result, said } = await run(flow, []);
     expect(result.outcome).toBe('failed');
-    expect(result.error).toContain('hop: widget type "connect-call-to" is not supported');
+    expect(result.endedAt).toBe('hop');
+    expect(result.error).toContain('hop: widget type "enqueue-call" is not supported');
     expect(said).toEqual([]);
   });
 
@@ -215,9 +219,9 @@ describe('stopping a run (Ctrl-C)', () => {
 
 describe('simulate summary', () => {
   it('counts executions with their grammar and lists each distinct failure reason with its count', async () => {
-    const flow = flowOf([trigger('hop'), { name: 'hop', type: 'connect-call-to', transitions: [{ event: 'callCompleted' }], properties: { offset } }]);
+    const flow = flowOf([trigger('hop'), { name: 'hop', type: 'enqueue-call', transitions: [{ event: 'callComplete' }], properties: { offset } }]);
     const one = await simulate([{ trigger: { kind: 'message', from: 'whatsapp:+254700000001', body: 'Hi' }, chat: new ScriptedChat([]) }], { flow, functionsUrl: fn.url, authToken: AUTH_TOKEN, concurrency: 1 });
-    expect(formatSummary(one.summary)).toMatch(/^1 execution in [\d.]+ s .*: 0 completed \(stored by publish\), 0 ended early, 1 failed\n1 execution failed: hop: widget type "connect-call-to" is not supported/);
+    expect(formatSummary(one.summary)).toMatch(/^1 execution in [\d.]+ s .*: 0 completed, 0 handed off, 1 failed; 0 stored by publish\nended at: hop 1 failed\n1 execution failed: hop: widget type "enqueue-call" is not supported/);
     const survey = flowOf([
       trigger('q'),
       ask('q', 'Your name?', 'encrypt'),

@@ -20,7 +20,8 @@ it('runs scripted respondents through the flow on the local stack and writes pri
   const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--transcript', transcripts, '--keys', join(dir, 'keys')]);
   expect(res.code, res.stderr).toBe(0);
   expect(res.stdout).toContain('5 executions in');
-  expect(res.stdout).toContain('4 completed (stored by publish), 1 ended early, 0 failed');
+  expect(res.stdout).toContain('5 completed, 0 handed off, 0 failed; 4 stored by publish');
+  expect(res.stdout).toMatch(/^ended at: thanks 4 completed, bye_declined 1 completed$/m);
   expect(res.stdout).toContain('rows in the local sheet: 4');
   const files = readdirSync(transcripts);
   expect(files).toHaveLength(5);
@@ -29,14 +30,14 @@ it('runs scripted respondents through the flow on the local stack and writes pri
     expect(statSync(join(transcripts, f)).mode & 0o077).toBe(0);
   }
   const declined = files.map((f) => readFileSync(join(transcripts, f), 'utf8')).find((t) => t.includes('[bye_declined]'));
-  expect(declined).toMatch(/-- ended\n$/);
+  expect(declined).toMatch(/-- completed at bye_declined\n$/);
 });
 
 it('generates respondents from the flow\'s own choices, with faults in the Sheets server', async () => {
   const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--respondents', '40', '--concurrency', '10', '--fault-rate', '0.3', '--keys', join(dir, 'keys')]);
   expect(res.code, res.stderr).toBe(0);
-  const completed = Number(/(\d+) completed/.exec(res.stdout)?.[1]);
-  expect(completed).toBeGreaterThan(20);
+  const stored = Number(/(\d+) stored by publish/.exec(res.stdout)?.[1]);
+  expect(stored).toBeGreaterThan(20);
   expect(res.stdout).toMatch(/last answer → publish stored: p50 \d+ ms, p99 \d+ ms/);
 });
 
@@ -67,7 +68,7 @@ it('exits 1 at a widget it cannot run, saying which', async () => {
       flags: { allow_concurrent_calls: true },
       states: [
         { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingMessage', next: 'dial' }, { event: 'incomingCall' }, { event: 'incomingRequest' }], properties: { offset } },
-        { name: 'dial', type: 'connect-call-to', transitions: [{ event: 'callCompleted' }], properties: { offset } },
+        { name: 'dial', type: 'enqueue-call', transitions: [{ event: 'callComplete' }], properties: { offset } },
       ],
     }),
   );
@@ -76,7 +77,7 @@ it('exits 1 at a widget it cannot run, saying which', async () => {
   const res = await runCli('sealed-survey', ['simulate', file, '--answers', answers, '--functions-url', 'http://127.0.0.1:9'], { env: { AUTH_TOKEN } });
   expect(res.code).toBe(1);
   expect(res.stdout).toContain('1 execution in');
-  expect(res.stdout).toContain('1 execution failed: dial: widget type "connect-call-to" is not supported by the local runner');
+  expect(res.stdout).toContain('1 execution failed: dial: widget type "enqueue-call" is not supported by the local runner');
   expect(res.stderr).toContain('1 of 1 execution failed');
 });
 

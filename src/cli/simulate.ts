@@ -5,7 +5,8 @@ import { startLocalStack, type LocalStack } from '../dev/stack.js';
 import { PROJECT_ROOT, startFunctions, type RunningFunctions } from '../dev/functions-server.js';
 import { readEnvFile } from './env-file.js';
 import { piiAnswerWidgets } from '../flow/columns.js';
-import { readFlow } from '../flow/definition.js';
+import { readFlow, type FlowDefinition } from '../flow/definition.js';
+import { readStubs } from '../flow/stubs.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
 import { TerminalChat } from '../flow/terminal-chat.js';
 import { formatSummary, simulate, type Job } from '../flow/simulate.js';
@@ -22,6 +23,20 @@ interface SimulateOptions {
   keys: string;
   envFile?: string;
   faultRate: string;
+  stubs?: string;
+  liveHttp?: boolean;
+  subflow: string[];
+}
+
+/** --subflow NAME=FILE, repeated: NAME is the run-subflow widget's name or its flow_sid. */
+function subflowsOf(values: readonly string[]): Map<string, FlowDefinition> {
+  const subflows = new Map<string, FlowDefinition>();
+  for (const v of values) {
+    const at = v.indexOf('=');
+    if (at < 1 || at === v.length - 1) throw new UserError(`--subflow takes NAME=FILE (NAME: the run-subflow widget's name or flow_sid), e.g. --subflow ask_language=flows/language.json; got "${v}"`, EXIT_USAGE);
+    subflows.set(v.slice(0, at), readFlow(v.slice(at + 1)));
+  }
+  return subflows;
 }
 
 function count(value: string, flag: string, max: number): number {
@@ -35,7 +50,7 @@ export function addSimulate(program: Command): void {
     .command('simulate')
     .description('run a Studio flow locally: its widgets, Liquid and transitions, against the real local Functions signed as Twilio signs')
     .argument('<flow.json>', 'a flow exported from Studio')
-    .option('--answers <file>', 'scripted respondents: [{"from", "trigger"?, "data"?, "replies": [...]}] ("<timeout>" = no answer)')
+    .option('--answers <file>', 'scripted respondents: [{"from", "trigger"?, "message"?, "data"?, "parameters"?, "replies": [...]}] ("<timeout>" = no answer)')
     .option('--respondents <n>', 'generated respondents, answers drawn from the flow\'s own choices (some invalid, some silent)')
     .option('--concurrency <n>', 'executions at once', '10')
     .option('--seed <n>', 'seed for generated respondents', '1')
@@ -44,6 +59,9 @@ export function addSimulate(program: Command): void {
     .option('--env-file <file>', 'the Functions\' variables (default ./.env if present); with SHEET_ID set, your sheet and keys are used instead of the local ones')
     .option('--keys <dir>', 'demo keys for the local Functions (created if absent)', join(PROJECT_ROOT, '.demo', 'keys'))
     .option('--fault-rate <r>', 'inject this share of failures (429/5xx/resets/lost answers) into the local Sheets server', '0')
+    .option('--stubs <file>', 'answers for HTTP requests and other Run Functions, by URL: {"https://api.example.org/x": {"status": 200, "body": {...}}}')
+    .option('--live-http', 'make HTTP requests and call other Run Functions for real (with the simulated answers!) instead of stubbing them')
+    .option('--subflow <name=file>', 'run this flow file for the run-subflow widget NAME (its name or flow_sid); repeatable; others are stubbed', (v: string, all: string[]) => [...all, v], [] as string[])
     .addHelpText(
       'after',
       `
@@ -52,8 +70,18 @@ to stay silent until the widget's time-out). Unless --functions-url is given, th
 local Functions are started and stopped at the end: with your .env when it sets
 SHEET_ID (your sheet, your keys), otherwise with demo keys, a local Sheets server
 (a sheet laid out for the flow) and a Sync stand-in.
+Offline by default: HTTP requests and Run Functions that are not this
+project's Functions get a stub answer (200 and {} unless --stubs maps the URL),
+and the transcript says so. Triggers: message, rest, conversation, call and
+parent (a subflow run with "parameters"), per respondent in --answers; on a
+call, a reply of digits (and * #) is keys pressed, other text is speech.
 Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
-set-variables, run-function, make-http-request; any other type stops the run.
+set-variables, run-function, make-http-request, run-subflow, say-play,
+gather-input-on-call, record-voicemail, connect-call-to; send-to-flex,
+add-twiml-redirect and send-to-auto-pilot end the execution as handed off; any
+other type, or a trigger the flow does not route, fails the execution.
+The summary counts executions by outcome (completed, handed off, failed), how
+many publish stored, and where they ended.
 Exit status: 0 when no execution failed, 1 when one did (each reason is listed
 with its count: the Function's status, code and message, a time-out, a widget
 it cannot run), 2 wrong usage, 130 Ctrl-C.
@@ -66,6 +94,9 @@ Examples:
     )
     .action(async (file: string, opts: SimulateOptions) => {
       const flow = readFlow(file);
+      const stubs = opts.stubs ? readStubs(opts.stubs) : undefined;
+      const subflows = subflowsOf(opts.subflow);
+      if (stubs && opts.liveHttp) throw new UserError('give --stubs or --live-http, not both', EXIT_USAGE);
       const concurrency = count(opts.concurrency, '--concurrency', 1000);
       const faultRate = Number(opts.faultRate);
       if (!(faultRate >= 0 && faultRate <= 1)) throw new UserError('--fault-rate must be a share from 0 to 1, e.g. 0.3', EXIT_USAGE);
@@ -118,7 +149,7 @@ Examples:
         }
         stop.throwIfAborted();
         if (!interactive) process.stderr.write(`Running ${plural(jobs.length, 'execution')}, ${Math.min(concurrency, jobs.length)} at a time …\n`);
-        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript, signal: stop });
+        const { summary } = await simulate(jobs, { flow, functionsUrl, authToken, concurrency: interactive ? 1 : concurrency, transcriptDir: opts.transcript, signal: stop, ...(stubs ? { stubs } : {}), ...(opts.liveHttp ? { liveHttp: true } : {}), subflows });
         process.stdout.write(`\n${formatSummary(summary)}\n`);
         if (stack) process.stdout.write(`rows in the local sheet: ${stack.sheets.rows(stack.spreadsheetId, stack.tab).length - 1}\n`);
         if (summary.failed > 0) {

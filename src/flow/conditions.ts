@@ -1,6 +1,12 @@
 // Studio's Split Based On condition types, evaluated as Studio does: text
 // comparisons ignore case and surrounding spaces; "matches any of" takes a
 // comma-separated list; numeric comparisons need numbers on both sides.
+// From Studio's docs (Split Based On... widget): a condition is "Subject,
+// Predicate, [value]"; the subject is "the configuration parameter defined as
+// Input" (the widget's Variable to Test), and for the value "Constants,
+// variables, and expressions are supported", so the value is rendered as
+// Liquid. A condition's `arguments` (written by the editor, usually a copy of
+// the input) are not what Studio tests, so they are ignored here.
 
 import { FlowError, type Condition } from './definition.js';
 
@@ -56,10 +62,10 @@ export function conditionHolds(type: string, input: string, value: string, where
   }
 }
 
-/** All conditions of one transition must hold (Studio ANDs them). */
+/**
+ * All conditions of one transition hold for the split's rendered input (Studio
+ * ANDs them); `render` renders each condition's value as Liquid.
+ */
 export function allHold(conditions: readonly Condition[], render: (template: string) => string, input: string, where: string): boolean {
-  return conditions.every((c) => {
-    const args = c.arguments.length > 0 ? c.arguments.map(render).join('') : input;
-    return conditionHolds(c.type, args, c.value, where);
-  });
+  return conditions.every((c) => conditionHolds(c.type, input, render(c.value), where));
 }

@@ -10,7 +10,8 @@ import { FlowError, widgetsByName, type FlowDefinition, type Widget } from './de
 import { TIMEOUT, type Chat, type Trigger } from './runner.js';
 
 export interface TranscriptLine {
-  readonly from: 'flow' | 'respondent';
+  /** simulator: what the runner did that the respondent does not see (stubs, hand-offs, messages to others). */
+  readonly from: 'flow' | 'respondent' | 'simulator';
   readonly widget: string;
   readonly text: string;
 }
@@ -20,6 +21,9 @@ export abstract class RecordingChat implements Chat {
   readonly transcript: TranscriptLine[] = [];
   send(body: string, widget: string): void {
     this.transcript.push({ from: 'flow', widget, text: body });
+  }
+  note(text: string, widget: string): void {
+    this.transcript.push({ from: 'simulator', widget, text });
   }
   async reply(widget: Widget, question: string): Promise<string> {
     const answer = await this.answer(widget, question);
@@ -32,9 +36,10 @@ export abstract class RecordingChat implements Chat {
 const ScriptSchema = z.array(
   z.object({
     from: z.string().min(3),
-    trigger: z.enum(['message', 'rest']).default('message'),
+    trigger: z.enum(['message', 'rest', 'conversation', 'call', 'parent']).default('message'),
     message: z.string().default('Hi'),
     data: z.record(z.string(), z.unknown()).default({}),
+    parameters: z.record(z.string(), z.unknown()).default({}),
     replies: z.array(z.string()),
   }),
 );
@@ -50,13 +55,24 @@ export function readScript(path: string): ScriptedRespondent[] {
   const parsed = ScriptSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest", "data"?, "replies": [...]}; "${TIMEOUT}" stands for no answer`);
+    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest"|"conversation"|"call"|"parent", "message"?, "data"? (rest), "parameters"? (parent), "replies": [...]}; "${TIMEOUT}" stands for no answer, digits (and * #) are keys pressed on a call`);
   }
   return parsed.data;
 }
 
-export function triggerOf(r: { from: string; trigger: 'message' | 'rest'; message: string; data: Record<string, unknown> }): Trigger {
-  return r.trigger === 'rest' ? { kind: 'rest', to: r.from, data: r.data } : { kind: 'message', from: r.from, body: r.message };
+export function triggerOf(r: Pick<ScriptedRespondent, 'from' | 'trigger' | 'message' | 'data' | 'parameters'>): Trigger {
+  switch (r.trigger) {
+    case 'rest':
+      return { kind: 'rest', to: r.from, data: r.data };
+    case 'conversation':
+      return { kind: 'conversation', from: r.from, body: r.message };
+    case 'call':
+      return { kind: 'call', from: r.from };
+    case 'parent':
+      return { kind: 'parent', from: r.from, parameters: r.parameters };
+    case 'message':
+      return { kind: 'message', from: r.from, body: r.message };
+  }
 }
 
 export class ScriptedChat extends RecordingChat {

@@ -1,13 +1,40 @@
 // A local Studio: runs one execution of a flow definition widget by widget,
 // with Studio's Liquid context, calling the real local Functions signed as
-// Twilio signs them. Unknown widget types stop the run with a clear error; a
-// failed execution says why, naming widgets and error codes, never an answer.
+// Twilio signs them. Offline by default: HTTP requests and Run Functions that
+// are not this project's Functions get a stub answer, and the transcript says
+// so. Unknown widget types and unrouted triggers stop the run with an error
+// naming them; a failed execution says why, naming widgets and error codes,
+// never an answer.
+//
+// Studio semantics relied on (from Studio's widget docs, unless marked):
+// - Split Based On tests its Input against each condition, whose value is
+//   rendered as Liquid (conditions.ts).
+// - Set Variables: a value is "numeric if you do not enclose it in quotation
+//   marks" (Twilio support, Liquid in Studio). Assumed: the rendered value is
+//   stored as a number when it reads back as the same text (so "0712" stays
+//   text), and surrounding quotes are removed.
+// - Make HTTP Request: GET sends its parameters in the query string; only a
+//   JSON object answer is parsed; at most 64 kB (http-answer.ts).
+// - Send Message: sent to `to` (a message to another address is not shown to
+//   the respondent). With message_type "content_template" the content_sid is
+//   sent and the body ignored; assumed: a content_sid without message_type is
+//   a template too, as older exports write it.
+// - Run Subflow: parameters reach the subflow as trigger.parent.parameters;
+//   assumed: the subflow's flow.variables come back as widgets.<name>.<key>.
+// - Voice: gather-input-on-call gives Digits (keypress) or SpeechResult
+//   (speech); record-voicemail gives RecordingUrl (recordingComplete), noAudio
+//   or hangup; say-play ends with audioComplete; connect-call-to with
+//   callCompleted. send-to-flex, add-twiml-redirect and send-to-auto-pilot
+//   hand the contact to something this runner cannot run: the execution ends
+//   there, recorded as handed off.
 
 import { randomBytes } from 'node:crypto';
-import { Liquid } from 'liquidjs';
 import { signForm } from '../twilio/signature.js';
 import { allHold } from './conditions.js';
 import { FlowError, keyValues, nextOf, urlPath, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
+import { functionFailure, widgetAnswer, type WidgetAnswer } from './http-answer.js';
+import { studioLiquid } from './liquid.js';
+import { projectFunctionPaths, shownUrl, stubFor, type Stubs } from './stubs.js';
 
 /** Replies that stand for what a respondent does other than typing. */
 export const TIMEOUT = '<timeout>';
@@ -18,11 +45,24 @@ export interface Chat {
   send(body: string, widget: string): void;
   /** The respondent's answer to `widget`'s question, or TIMEOUT / DELIVERY_FAILURE. */
   reply(widget: Widget, question: string): Promise<string>;
+  /** What the simulator did that the respondent does not see (a stub answered, a hand-off, a message to someone else). */
+  note?(text: string, widget: string): void;
 }
 
 export type Trigger =
   | { readonly kind: 'message'; readonly from: string; readonly body: string }
-  | { readonly kind: 'rest'; readonly to: string; readonly data: Readonly<Record<string, unknown>> };
+  | { readonly kind: 'rest'; readonly to: string; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'conversation'; readonly from: string; readonly body: string }
+  | { readonly kind: 'call'; readonly from: string }
+  | { readonly kind: 'parent'; readonly from: string; readonly parameters: Readonly<Record<string, unknown>> };
+
+const TRIGGER_EVENTS = {
+  message: 'incomingMessage',
+  rest: 'incomingRequest',
+  conversation: 'incomingConversationMessage',
+  call: 'incomingCall',
+  parent: 'incomingParent',
+} as const satisfies Record<Trigger['kind'], string>;
 
 export interface ExecutionOptions {
   readonly flow: FlowDefinition;
@@ -38,6 +78,12 @@ export interface ExecutionOptions {
   readonly maxSteps?: number;
   /** Stops the execution (Ctrl-C): it then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Answers for HTTP requests and other Run Functions, by URL (offline mode). */
+  readonly stubs?: Stubs;
+  /** Make HTTP requests and call other Run Functions for real instead of stubbing them. */
+  readonly liveHttp?: boolean;
+  /** Subflows a run-subflow widget runs, by its flow_sid or widget name; others are stubbed. */
+  readonly subflows?: ReadonlyMap<string, FlowDefinition>;
 }
 
 export interface Step {
@@ -46,38 +92,40 @@ export interface Step {
   readonly event: string;
 }
 
-export type Outcome = 'completed' | 'ended' | 'failed';
+/** completed: the flow ran to an end; handed-off: it ended at a widget handing the contact elsewhere (Flex, TwiML, Autopilot); failed: a Function failed or the runner stopped. */
+export type Outcome = 'completed' | 'handed-off' | 'failed';
+export const OUTCOMES: readonly Outcome[] = ['completed', 'handed-off', 'failed'];
 
 export interface ExecutionResult {
   readonly executionSid: string;
-  /** completed: publish stored the response; ended: the flow ended before it (consent, time-out, …); failed: a Function failed or the runner stopped. */
   readonly outcome: Outcome;
+  /** The widget the execution ended at (none when it failed before the first). */
+  readonly endedAt?: string;
+  /** publish answered 2xx: the response is stored (in the sheet, or queued for it). */
+  readonly stored: boolean;
   readonly steps: readonly Step[];
   /** Why it failed: the first Function's error (status, code, message), a time-out, an unsupported widget, … */
   readonly error?: string;
   /** From the respondent's last answer to publish's answer, in ms. */
   readonly lastAnswerToPublishMs?: number;
+  /** flow.variables at the end (a subflow returns them to its parent). */
+  readonly variables: Readonly<Record<string, unknown>>;
 }
 
-const liquid = new Liquid({ cache: true });
+const liquid = studioLiquid();
 /** Studio's limit for a Run Function call or an HTTP request. */
 const STUDIO_TIMEOUT_MS = 10_000;
-export const SUPPORTED_WIDGETS = ['trigger', 'send-message', 'send-and-wait-for-reply', 'split-based-on', 'set-variables', 'run-function', 'make-http-request'] as const;
+const HAND_OFFS: Readonly<Record<string, string>> = {
+  'send-to-flex': 'handed to Flex',
+  'add-twiml-redirect': 'redirected to TwiML',
+  'send-to-auto-pilot': 'handed to Autopilot',
+};
+export const SUPPORTED_WIDGETS = [
+  'trigger', 'send-message', 'send-and-wait-for-reply', 'split-based-on', 'set-variables', 'run-function', 'make-http-request', 'run-subflow',
+  'say-play', 'gather-input-on-call', 'record-voicemail', 'connect-call-to', ...Object.keys(HAND_OFFS),
+] as const;
 
 export const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * A failed Function's answer in one line: status, and the code and message of
- * its JSON error (our Functions' messages name parameters, never values).
- */
-function functionFailure(where: string, status: number, parsed: unknown): string {
-  const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
-  const code = typeof error?.code === 'string' ? ` ${error.code.slice(0, 64)}` : '';
-  const message = typeof error?.message === 'string' ? `: ${error.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300)}` : ' (no JSON error in the answer)';
-  return `${where} answered HTTP ${status}${code}${message}`;
-}
 
 /** Settles as `work` does, or rejects with the signal's reason as soon as it aborts. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -90,47 +138,57 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** The JSON answer of a Run Function or HTTP request widget, as Studio exposes it. */
-async function widgetResponse(res: Response): Promise<Record<string, unknown>> {
-  const body = await res.text();
-  const contentType = res.headers.get('content-type') ?? '';
-  let parsed: unknown;
-  if (/json/i.test(contentType)) {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      parsed = undefined;
-    }
-  }
-  return { status_code: res.status, content_type: contentType, body, ...(parsed === undefined ? {} : { parsed }) };
+/** A Set Variables value as Studio stores it: quoted text without its quotes, a number when it is one, else text. */
+export function variableValue(rendered: string): string | number {
+  const quoted = /^\s*"([\s\S]*)"\s*$/.exec(rendered);
+  if (quoted) return quoted[1] as string;
+  const t = rendered.trim();
+  return t !== '' && String(Number(t)) === t ? Number(t) : rendered;
 }
+
+function triggerContext(trigger: Trigger, flowAddress: string): Record<string, unknown> {
+  switch (trigger.kind) {
+    case 'message':
+      return { message: { Body: trigger.body, From: trigger.from, To: flowAddress, MessageSid: newSid('SM'), ChannelAddress: trigger.from } };
+    case 'rest':
+      return { request: { from: flowAddress, to: trigger.to, parameters: trigger.data } };
+    case 'conversation':
+      return { conversation: { ConversationSid: newSid('CH'), MessageSid: newSid('IM'), ParticipantSid: newSid('MB'), Body: trigger.body, Author: trigger.from, Source: 'SDK' } };
+    case 'call':
+      return { call: { CallSid: newSid('CA'), From: trigger.from, Caller: trigger.from, To: flowAddress, Called: flowAddress, Direction: 'inbound', CallStatus: 'ringing' } };
+    case 'parent':
+      return { parent: { parameters: trigger.parameters } };
+  }
+}
+
+const addressOf = (trigger: Trigger) => (trigger.kind === 'rest' ? trigger.to : trigger.from);
 
 export async function runExecution(options: ExecutionOptions): Promise<ExecutionResult> {
   const { flow, chat } = options;
   const widgets = widgetsByName(flow);
   const executionSid = options.executionSid ?? newSid('FN');
-  const contactAddress = options.trigger.kind === 'message' ? options.trigger.from : options.trigger.to;
+  const contactAddress = addressOf(options.trigger);
+  const variables: Record<string, unknown> = {};
   const context = {
     flow: {
       sid: executionSid,
       flow_sid: options.flowSid ?? `FW${'0'.repeat(32)}`,
       channel: { address: options.flowAddress },
       data: options.trigger.kind === 'rest' ? options.trigger.data : {},
-      variables: {} as Record<string, string>,
+      variables,
     },
     contact: { channel: { address: contactAddress } },
-    trigger:
-      options.trigger.kind === 'message'
-        ? { message: { Body: options.trigger.body, From: options.trigger.from, To: options.flowAddress, MessageSid: newSid('SM'), ChannelAddress: options.trigger.from } }
-        : { request: { from: options.flowAddress, to: options.trigger.to, parameters: options.trigger.data } },
+    trigger: triggerContext(options.trigger, options.flowAddress),
     widgets: {} as Record<string, unknown>,
   };
   const steps: Step[] = [];
   let lastAnswerAt: number | undefined;
   let lastAnswerToPublishMs: number | undefined;
   let failure: string | undefined;
-  let published = false;
+  let stored = false;
+  let handedOff = false;
 
+  const note = (text: string, w: Widget) => chat.note?.(text, w.name);
   const render = (template: string, where: string): string => {
     try {
       return liquid.parseAndRenderSync(template, context);
@@ -142,78 +200,130 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     const v = w.properties[name];
     return typeof v === 'string' ? render(v, `${w.name} → ${name}`) : '';
   };
+  const params = (w: Widget): Array<[string, string]> => keyValues(w.properties.parameters).map(({ key, value }) => [key, render(value, `${w.name} → parameters.${key}`)]);
 
   /** The body, or for a WhatsApp content template (the only first message WhatsApp allows) its SID. */
   const messageText = (w: Widget): string => {
-    const body = prop(w, 'body');
-    const template = typeof w.properties.content_sid === 'string' ? prop(w, 'content_sid') : '';
-    return body || (template ? `[WhatsApp template ${template}]` : '');
+    const type = w.properties.message_type;
+    const template = type === 'content_template' || (type === undefined && typeof w.properties.content_sid === 'string');
+    if (!template) return prop(w, 'body');
+    const sid = prop(w, 'content_sid');
+    if (!sid) throw new FlowError(`${w.name}: message_type is content_template but content_sid renders empty: give the template's HX… SID (e.g. in flow.data)`);
+    return `[WhatsApp template ${sid}]`;
   };
+
+  /** Sends a request with Studio's time limit; the answer, or throws a FlowError saying why there is none. */
+  async function request(w: Widget, url: string, init: RequestInit, names: { what: string; target: string; hint?: string }): Promise<WidgetAnswer> {
+    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
+    try {
+      const res = await fetch(url, { ...init, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
+      return widgetAnswer(res.status, res.headers.get('content-type') ?? '', await res.text());
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      if (timeout.aborted) throw new FlowError(`${names.what} did not answer within ${STUDIO_TIMEOUT_MS / 1000} s, Studio's limit for a ${w.type === 'run-function' ? 'Run Function call' : 'HTTP request'}`);
+      const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new FlowError(`${w.name}: ${names.target} could not be reached (${typeof cause === 'string' ? cause : error instanceof Error ? error.name : 'error'})${names.hint ?? ''}`);
+    }
+  }
+
+  function stubbed(w: Widget, method: string, url: string): WidgetAnswer {
+    const stub = stubFor(options.stubs, url);
+    note(`offline: ${method} ${shownUrl(url)} answered by a stub (HTTP ${stub.status}); --live-http makes the request`, w);
+    return widgetAnswer(stub.status, stub.contentType, stub.body);
+  }
 
   async function callFunction(w: Widget): Promise<string> {
     const url = typeof w.properties.url === 'string' ? w.properties.url : '';
     if (!url) throw new FlowError(`${w.name}: the Run Function widget has no url`);
     const path = urlPath(url);
-    const target = `${options.functionsUrl.replace(/\/+$/, '')}${path}`;
-    const params: Record<string, string> = {};
-    for (const { key, value } of keyValues(w.properties.parameters)) params[key] = render(value, `${w.name} → parameters.${key}`);
-    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
-    let res: Response;
-    let answer: Record<string, unknown>;
-    try {
-      res = await fetch(target, {
+    const ours = projectFunctionPaths().includes(path);
+    const target = ours ? `${options.functionsUrl.replace(/\/+$/, '')}${path}` : url;
+    const form = Object.fromEntries(params(w));
+    let answer: WidgetAnswer;
+    if (!ours && !options.liveHttp) answer = stubbed(w, 'POST', url);
+    else {
+      const init = {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(options.authToken, target, params) },
-        body: new URLSearchParams(params),
-        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
-      });
-      answer = await widgetResponse(res);
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      if (timeout.aborted) throw new FlowError(`${w.name} (${path}) did not answer within ${STUDIO_TIMEOUT_MS / 1000} s, Studio's limit for a Run Function call`);
-      const cause = (error as { cause?: { code?: unknown } }).cause?.code;
-      throw new FlowError(`${w.name}: the Function at ${target} could not be reached (${typeof cause === 'string' ? cause : error instanceof Error ? error.name : 'error'}): are the local Functions running?`);
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(options.authToken, target, form) },
+        body: new URLSearchParams(form),
+      };
+      answer = await request(w, target, init, { what: `${w.name} (${path})`, target: ours ? `the Function at ${target}` : shownUrl(target), ...(ours ? { hint: ': are the local Functions running?' } : {}) });
     }
-    context.widgets[w.name] = answer;
-    const ok = res.status >= 200 && res.status < 300;
-    if (ok && path.endsWith('/publish')) {
-      published = true;
+    context.widgets[w.name] = answer.context;
+    if (answer.ok && ours && path === '/publish') {
+      stored = true;
       if (lastAnswerAt !== undefined) lastAnswerToPublishMs = performance.now() - lastAnswerAt;
     }
-    if (!ok) failure ??= functionFailure(`${w.name} (${path})`, res.status, answer.parsed);
-    return ok ? 'success' : 'fail';
+    if (!answer.ok) failure ??= answer.problem ? `${w.name} (${path}): ${answer.problem}` : functionFailure(`${w.name} (${path})`, Number(answer.context.status_code), answer.context.parsed);
+    return answer.ok ? 'success' : 'fail';
   }
 
   async function httpRequest(w: Widget): Promise<string> {
     const method = (typeof w.properties.method === 'string' ? w.properties.method : 'GET').toUpperCase();
-    const url = prop(w, 'url');
     const contentType = typeof w.properties.content_type === 'string' ? w.properties.content_type : 'application/x-www-form-urlencoded;charset=utf-8';
-    const params = keyValues(w.properties.parameters).map(({ key, value }) => [key, render(value, `${w.name} → parameters.${key}`)] as [string, string]);
-    const body = method === 'GET' ? undefined : /json/i.test(contentType) ? prop(w, 'body') : new URLSearchParams(params).toString();
-    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
-    try {
-      const res = await fetch(url, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }), signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
-      context.widgets[w.name] = await widgetResponse(res);
-      return res.ok ? 'success' : 'failed';
-    } catch {
-      options.signal?.throwIfAborted();
-      context.widgets[w.name] = { status_code: 0, body: '' };
-      return 'failed';
+    const form = params(w);
+    let url = prop(w, 'url');
+    if (method === 'GET' && form.length > 0) url += `${url.includes('?') ? '&' : '?'}${new URLSearchParams(form).toString()}`;
+    const body = method === 'GET' ? undefined : /json/i.test(contentType) ? prop(w, 'body') : new URLSearchParams(form).toString();
+    let answer: WidgetAnswer;
+    if (!options.liveHttp) answer = stubbed(w, method, url);
+    else {
+      try {
+        answer = await request(w, url, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }) }, { what: `${w.name} (${shownUrl(url)})`, target: shownUrl(url) });
+      } catch (error) {
+        if (!(error instanceof FlowError)) throw error;
+        note(`${error.message}: took "failed"`, w);
+        answer = { ok: false, context: { status_code: 0, body: '' } };
+      }
     }
+    if (answer.problem) note(`${answer.problem}: took "failed"`, w);
+    context.widgets[w.name] = answer.context;
+    return answer.ok ? 'success' : 'failed';
   }
 
-  /** Runs one widget; returns the transition event it takes. */
-  async function step(w: Widget): Promise<string> {
+  async function runSubflow(w: Widget): Promise<string | undefined> {
+    const sid = typeof w.properties.flow_sid === 'string' ? w.properties.flow_sid : '';
+    const subflow = options.subflows?.get(w.name) ?? options.subflows?.get(sid);
+    const parameters = Object.fromEntries(params(w));
+    if (!subflow) {
+      note(`offline: subflow ${sid || '(no flow_sid)'} stubbed as completed; --subflow ${w.name}=FILE runs it`, w);
+      context.widgets[w.name] = {};
+      return 'completed';
+    }
+    const sub = await runExecution({ ...options, flow: subflow, executionSid, trigger: { kind: 'parent', from: contactAddress, parameters } });
+    steps.push(...sub.steps.map((s) => ({ ...s, widget: `${w.name} › ${s.widget}` })));
+    context.widgets[w.name] = sub.variables;
+    if (sub.stored) stored = true;
+    if (sub.outcome === 'handed-off') {
+      handedOff = true;
+      return undefined;
+    }
+    if (sub.outcome === 'failed') failure ??= `${w.name} › ${sub.error ?? 'the subflow failed'}`;
+    return sub.outcome === 'failed' ? 'failed' : 'completed';
+  }
+
+  async function ask(w: Widget, question: string): Promise<string> {
+    if (question) chat.send(question, w.name);
+    return untilAborted(chat.reply(w, question), options.signal);
+  }
+
+  /** Runs one widget; returns the transition event it takes, or undefined at a hand-off. */
+  async function step(w: Widget): Promise<string | undefined> {
     switch (w.type) {
-      case 'trigger':
-        return options.trigger.kind === 'message' ? 'incomingMessage' : 'incomingRequest';
-      case 'send-message':
-        chat.send(messageText(w), w.name);
+      case 'trigger': {
+        const event = TRIGGER_EVENTS[options.trigger.kind];
+        if (!nextOf(w, event)) throw new FlowError(`${w.name}: the flow does not route ${event} (nothing is connected to it): connect it, or simulate with a trigger the flow routes`);
+        return event;
+      }
+      case 'send-message': {
+        const text = messageText(w);
+        const to = prop(w, 'to').trim();
+        if (to && to !== contactAddress) note(`sent to another address, not the respondent: ${text}`, w);
+        else chat.send(text, w.name);
         return 'sent';
+      }
       case 'send-and-wait-for-reply': {
-        const question = messageText(w);
-        chat.send(question, w.name);
-        const answer = await untilAborted(chat.reply(w, question), options.signal);
+        const answer = await ask(w, messageText(w));
         if (answer === TIMEOUT) return 'timeout';
         if (answer === DELIVERY_FAILURE) return 'deliveryFailure';
         lastAnswerAt = performance.now();
@@ -222,41 +332,88 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
       }
       case 'split-based-on': {
         const input = prop(w, 'input');
-        for (const t of w.transitions) {
+        for (const [i, t] of w.transitions.entries()) {
           if (t.event === 'noMatch' || !t.conditions) continue;
-          if (allHold(t.conditions, (s) => render(s, `${w.name} → conditions`), input, w.name)) return `match:${w.transitions.indexOf(t)}`;
+          if (allHold(t.conditions, (s) => render(s, `${w.name} → conditions`), input, w.name)) return `match:${i}`;
         }
         return 'noMatch';
       }
       case 'set-variables':
-        for (const { key, value } of keyValues(w.properties.variables)) context.flow.variables[key] = render(value, `${w.name} → variables.${key}`);
+        for (const { key, value } of keyValues(w.properties.variables)) variables[key] = variableValue(render(value, `${w.name} → variables.${key}`));
         return 'next';
       case 'run-function':
         return callFunction(w);
       case 'make-http-request':
         return httpRequest(w);
-      default:
+      case 'run-subflow':
+        return runSubflow(w);
+      case 'say-play':
+        chat.send(prop(w, 'say') || `[audio ${prop(w, 'play')}]`, w.name);
+        return 'audioComplete';
+      case 'gather-input-on-call': {
+        const answer = await ask(w, prop(w, 'say') || (prop(w, 'play') ? `[audio ${prop(w, 'play')}]` : ''));
+        if (answer === TIMEOUT || answer === DELIVERY_FAILURE) return 'timeout';
+        lastAnswerAt = performance.now();
+        // Scripted keys are digits, * and #; anything else was said.
+        const keys = /^[0-9*#]+$/.test(answer.trim());
+        context.widgets[w.name] = keys ? { Digits: answer.trim() } : { SpeechResult: answer, Confidence: '0.9' };
+        return keys ? 'keypress' : 'speech';
+      }
+      case 'record-voicemail': {
+        const answer = await ask(w, '');
+        if (answer === TIMEOUT) return 'noAudio';
+        if (answer === DELIVERY_FAILURE) return 'hangup';
+        lastAnswerAt = performance.now();
+        const recordingSid = newSid('RE');
+        context.widgets[w.name] = { RecordingSid: recordingSid, RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC${'0'.repeat(32)}/Recordings/${recordingSid}`, RecordingDuration: '5', ...(w.properties.transcribe === true || w.properties.transcribe === 'true' ? { TranscriptionText: answer } : {}) };
+        return 'recordingComplete';
+      }
+      case 'connect-call-to':
+        note('the call was connected (connect-call-to) and completed', w);
+        context.widgets[w.name] = { DialCallStatus: 'completed' };
+        return 'callCompleted';
+      default: {
+        const handOff = HAND_OFFS[w.type];
+        if (handOff) {
+          note(`${handOff} (${w.type}): the simulated execution ends here`, w);
+          handedOff = true;
+          return undefined;
+        }
         throw new FlowError(`${w.name}: widget type "${w.type}" is not supported by the local runner (supported: ${SUPPORTED_WIDGETS.join(', ')}); nothing after it was run`);
+      }
     }
   }
 
   let current: Widget | undefined = widgets.get(flow.initial_state);
+  let endedAt: string | undefined;
   try {
     for (let n = 0; current; n++) {
       options.signal?.throwIfAborted();
       if (n >= (options.maxSteps ?? 1000)) throw new FlowError(`the execution ran ${n} widgets without ending: check the flow for a loop without an exit (last: ${current.name})`);
+      endedAt = current.name;
       const event = await step(current);
-      let next: string | undefined;
-      if (event.startsWith('match:')) next = current.transitions[Number(event.slice(6))]?.next;
-      else next = nextOf(current, event);
+      if (event === undefined) {
+        steps.push({ widget: current.name, type: current.type, event: 'handed-off' });
+        break;
+      }
+      const next = event.startsWith('match:') ? current.transitions[Number(event.slice(6))]?.next : nextOf(current, event);
       steps.push({ widget: current.name, type: current.type, event: event.startsWith('match:') ? 'match' : event });
       if (next && !widgets.has(next)) throw new FlowError(`${current.name}: transition "${event}" leads to "${next}", which is not a widget of the flow`);
       current = next ? widgets.get(next) : undefined;
     }
   } catch (error) {
     if (!(error instanceof FlowError)) throw error;
-    return { executionSid, outcome: 'failed', steps, error: error.message };
+    return { executionSid, outcome: 'failed', ...(endedAt ? { endedAt } : {}), stored, steps, error: error.message, variables };
   }
-  const outcome: Outcome = failure ? 'failed' : published ? 'completed' : 'ended';
-  return { executionSid, outcome, steps, ...(failure ? { error: failure } : {}), ...(lastAnswerToPublishMs === undefined ? {} : { lastAnswerToPublishMs }) };
+  const outcome: Outcome = failure ? 'failed' : handedOff ? 'handed-off' : 'completed';
+  return {
+    executionSid,
+    outcome,
+    ...(endedAt ? { endedAt } : {}),
+    stored,
+    steps,
+    variables,
+    ...(failure ? { error: failure } : {}),
+    ...(lastAnswerToPublishMs === undefined ? {} : { lastAnswerToPublishMs }),
+  };
 }
