@@ -49,7 +49,12 @@ export function parseFlow(text: string, source: string): FlowDefinition {
   } catch {
     throw new FlowError(`${source} is not JSON: export the flow from Studio (Flow → Export to JSON) or fetch its definition with the Flows API`);
   }
-  // The Flows API wraps the definition; accept both.
+  // `twilio api:studio:v2:flows:fetch -o json` prints an array of one flow.
+  if (Array.isArray(json)) {
+    if (json.length !== 1) throw new FlowError(`${source} is a list of ${json.length} flows: give one flow (fetch it by SID with twilio api:studio:v2:flows:fetch --sid FW… -o json, or export it from Studio)`);
+    json = json[0];
+  }
+  // The Flows API wraps the definition in the flow resource; accept both.
   const body = json && typeof json === 'object' && 'definition' in json ? (json as { definition: unknown }).definition : json;
   const parsed = Definition.safeParse(body);
   if (!parsed.success) {
