@@ -90,6 +90,12 @@ it('answers bad input with a message and the right exit code', async () => {
   expect(missing.stderr).toContain('cannot read');
   const both = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--respondents', '1', '--answers', 'x.json']);
   expect(both.code).toBe(2);
+  const subflow = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--respondents', '1', '--subflow', 'nofile']);
+  expect(subflow.code).toBe(2);
+  expect(subflow.stderr).toContain('--subflow takes NAME=FILE');
+  const stubsAndLive = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--respondents', '1', '--stubs', 'flows/answers/demo.json', '--live-http']);
+  expect(stubsAndLive.stderr).toMatch(/demo\.json: .* is not valid|give --stubs or --live-http, not both/);
+  expect(stubsAndLive.code).not.toBe(0);
   const help = await runCli('sealed-survey', ['simulate', '--help']);
   expect(help.stdout).toContain('$ sealed-survey simulate flows/whatsapp-survey.json');
 });
