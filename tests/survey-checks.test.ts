@@ -154,19 +154,21 @@ describe('surveyChecks', () => {
     expect(findings[0]?.message).toContain('option 2 ("Code") matches none of the replies tried');
   });
 
-  it('split-accepts-junk: a pattern that matches everything, in a choice and in a free-text answer', () => {
-    const choice = withId(surveyChecks(survey([option('publish', 'equal_to', 'yes'), option('publish', 'regex', '.*', 'Anything')]), 'test.json'), 'split-accepts-junk');
+  it('split-accepts-junk: a choice that takes junk, and a pattern that matches everything', () => {
+    const choice = withId(surveyChecks(survey([option('publish', 'contains', 's', 'Yes'), option('bye', 'equal_to', 'no')]), 'test.json'), 'split-accepts-junk');
     expect(choice.map((f) => [f.widget, f.property, f.severity])).toEqual([['check', 'transitions', 'warning']]);
-    expect(choice[0]?.message).toContain('"asdf" → option 2 ("Anything")');
-    expect(choice[0]?.message).toContain('"🙂" → option 2 ("Anything")');
-    expect(choice[0]?.message).toContain('a 2000-character reply → option 2 ("Anything")');
+    expect(choice[0]?.message).toBe(
+      '[split-accepts-junk] accepts junk as an answer: "asdf" → option 1 ("Yes"), a 2000-character reply → option 1 ("Yes"); tighten that condition (anchor a pattern with ^…$, list the accepted replies) so junk goes to "noMatch" and is asked again',
+    );
 
-    // A free-text answer (no option texts) may take "asdf" but not an empty or sign-only reply.
-    const name = withId(surveyChecks(survey([option('publish', 'regex', '^.*$', 'Name')]), 'test.json'), 'split-accepts-junk');
-    expect(name).toHaveLength(1);
-    expect(name[0]?.message).toContain('"" → option 1 ("Name")');
-    expect(name[0]?.message).not.toContain('asdf');
+    // A free-text option (a pattern, no texts of its own) may take "asdf" but not an empty or sign-only reply.
+    const anything = withId(surveyChecks(survey([option('publish', 'equal_to', 'yes'), option('publish', 'regex', '.*', 'Anything')]), 'test.json'), 'split-accepts-junk');
+    expect(anything).toHaveLength(1);
+    expect(anything[0]?.message).toContain('"" → option 2 ("Anything"), " " → option 2 ("Anything"), "?" → option 2 ("Anything"), "🙂" → option 2 ("Anything");');
+    expect(anything[0]?.message).not.toContain('asdf');
     expect(withId(surveyChecks(survey([option('publish', 'regex', '^.*[A-Za-z]{2,}.*$', 'Name')]), 'test.json'), 'split-accepts-junk')).toEqual([]);
+    // The same name pattern after a list of stop words is still free text.
+    expect(withId(surveyChecks(survey([option('bye', 'matches_any_of', 'stop,cancel'), option('publish', 'regex', '^.*[A-Za-z]{2,}.*$', 'Name')]), 'test.json'), 'split-accepts-junk')).toEqual([]);
   });
 
   it('junk that is one of the options is an answer, not junk', () => {

@@ -60,7 +60,7 @@ const reply = (text: string): Reply => ({ text, label: JSON.stringify(text) });
 /** Replies that answer no question: a media message (no text), a shrug, a keyboard mash, a pasted essay. */
 const LONG_REPLY = 'asdf '.repeat(400);
 const JUNK: readonly Reply[] = [reply(''), reply(' '), reply('?'), reply('🙂'), reply('asdf'), reply('0'), { text: LONG_REPLY, label: `a ${LONG_REPLY.length}-character reply` }];
-/** The junk a free-text answer (a split with no option texts, e.g. a name pattern) must still refuse: nothing but spaces or signs. */
+/** The junk a free-text answer (an option with no texts of its own, e.g. a name pattern) must still refuse: nothing but spaces or signs. */
 const SIGNLESS = (r: Reply) => !/[\p{L}\p{N}]/u.test(r.text);
 /** Typical answers to open questions, so a pattern such as ^[0-9]{6,10}$ is seen to be reachable. */
 const SAMPLES = ['yes', 'no', 'hello', 'Jane Wanjiru', '42', '123456', '12345678', '1234567890', '2024-01-31', 'jane@example.com'];
@@ -221,12 +221,14 @@ function checkSplit(w: Widget, replyPaths: readonly Path[], add: Add): void {
     }
   });
 
-  // A split with option texts is a choice, and junk is no answer; one that only tests a pattern takes free text, which must at least hold a letter or a digit.
+  // An option written for listed replies is a choice, and junk is no answer to it; one that only tests a
+  // pattern (or a bound, or not-blank) takes free text, which must at least hold a letter or a digit.
   const optionTexts = new Set([...texts.flat(), ...positions].map((x) => x.trim().toLowerCase()));
-  const junk = (texts.flat().length > 0 ? JUNK : JUNK.filter(SIGNLESS)).filter((j) => !optionTexts.has(j.text.trim().toLowerCase()));
-  const accepted = junk.flatMap((j) => {
+  const accepted = JUNK.filter((j) => !optionTexts.has(j.text.trim().toLowerCase())).flatMap((j) => {
     const r = routes.get(j.text);
-    return r === undefined ? [] : [`${j.label} → ${option(r)}`];
+    if (r === undefined) return [];
+    const choice = (texts[matches.findIndex((m) => m.i === r)] ?? []).length > 0;
+    return choice || SIGNLESS(j) ? [`${j.label} → ${option(r)}`] : [];
   });
   if (accepted.length > 0) {
     add(w.name, 'transitions', 'warning', 'split-accepts-junk', `accepts junk as an answer: ${accepted.join(', ')}; tighten that condition (anchor a pattern with ^…$, list the accepted replies) so junk goes to "noMatch" and is asked again`);
