@@ -38,7 +38,7 @@ export async function benchEndToEnd(): Promise<void> {
   const storm = await load(1000, 100, 0.3);
   for (const [label, r] of [['no faults (yardstick)', base], ['30% Sheets faults', storm]] as const) {
     const s = r.summary;
-    row(`${label}: executions/s`, fmt(s.executions / s.seconds, 1), `${s.completed} completed, ${s.ended} ended early, ${s.failed} failed, ${r.queued} queued`);
+    row(`${label}: executions/s`, fmt(s.executions / s.seconds, 1), `${s.completed} completed, ${s.handedOff} handed off, ${s.failed} failed; ${s.stored} stored, ${r.queued} queued`);
     row(`${label}: last answer → row, p50 / p99`, `${fmt(s.lastAnswerToPublish.p50, 0)} / ${fmt(s.lastAnswerToPublish.p99, 0)} ms`, label.startsWith('30') ? `${fmt(s.lastAnswerToPublish.p50 / base.summary.lastAnswerToPublish.p50, 1)}x / ${fmt(s.lastAnswerToPublish.p99 / base.summary.lastAnswerToPublish.p99, 1)}x the fault-free run` : '');
     row(`${label}: peak RSS of the Functions server`, `${fmt(r.rss, 0)} MB`);
   }

@@ -24,7 +24,7 @@ it('npm run demo: scripted respondents through the flow, only tokens in the shee
   for (const name of names) expect(sheet).not.toContain(name.slice(0, 15));
   // The decrypted table shows the names the respondents typed.
   expect(names.filter((name) => decrypted.includes(name.slice(0, 15))).length).toBeGreaterThanOrEqual(3);
-  expect(out).toMatch(/5 executions in .*: 4 completed \(stored by publish\), 1 ended early, 0 failed/);
+  expect(out).toMatch(/5 executions in .*: 5 completed, 0 handed off, 0 failed; 4 stored by publish/);
 }, 90_000);
 
 it('npm run demo -- --interactive: Ctrl-C at the first question, in a real terminal, exits 130 quietly and stops the local stack', async () => {

@@ -357,7 +357,7 @@ describe('the local stack', () => {
       const jobs = readScript(join(PROJECT_ROOT, 'flows', 'answers', 'demo.json')).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
       const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 2 });
       expect([...summary.errors.keys()]).toEqual([]);
-      expect(summary.completed).toBe(4);
+      expect(summary.stored).toBe(4);
       const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
       expect(rows.slice(1).filter((r) => r.some((cell) => cell !== ''))).toHaveLength(4);
     } finally {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FlowError, parseFlow, type FlowDefinition } from '../src/flow/definition.js';
-import type { Finding } from '../src/flow/lint.js';
+import { lintFlow, type Finding } from '../src/flow/lint.js';
 import { MAX_BODY_CHARS, SURVEY_CHECK_IDS, surveyCheckId, surveyChecks } from '../src/flow/survey-checks.js';
 
 const SHIPPED = fileURLToPath(new URL('../flows/whatsapp-survey.json', import.meta.url));
@@ -315,5 +315,23 @@ describe('surveyChecks', () => {
       expect(junk.map((f) => f.widget)).toEqual(['check_national_id']);
       expect(junk[0]?.message).toContain('"" → option 1');
     });
+  });
+});
+
+describe('lint runs the survey checks', () => {
+  it('lintFlow reports them beside its own findings, and a split with no noMatch once, not twice', () => {
+    const flow = parseFlow(JSON.stringify({
+      states: [
+        { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingMessage', next: 'q' }], properties: {} },
+        { name: 'q', type: 'send-and-wait-for-reply', transitions: [{ event: 'incomingMessage', next: 's' }, { event: 'timeout', next: 's' }, { event: 'deliveryFailure', next: 's' }], properties: { body: 'x'.repeat(1700), timeout: '60' } },
+        { name: 's', type: 'split-based-on', transitions: [{ event: 'match', next: 'q', conditions: [{ friendly_name: 'y', arguments: ['{{widgets.q.inbound.Body}}'], type: 'equal_to', value: 'yes' }] }], properties: { input: '{{widgets.q.inbound.Body}}' } },
+        { name: 'publish', type: 'run-function', transitions: [{ event: 'success' }, { event: 'fail' }], properties: { url: 'https://x.twil.io/publish', parameters: [{ key: 'execution_sid', value: '{{flow.sid}}' }] } },
+      ],
+      initial_state: 'Trigger',
+      flags: { allow_concurrent_calls: true },
+    }), 'inline.json');
+    const findings = lintFlow(flow, 'inline.json', { columns: false });
+    expect(findings.filter((f) => f.widget === 's' && /noMatch/.test(f.message))).toHaveLength(1);
+    expect(findings.map(surveyCheckId)).toContain('message-too-long');
   });
 });

@@ -10,6 +10,7 @@
 // publish column) only sealed, as widgets.<encrypt>.parsed.<field>, or in a
 // publish column the publishable declaration names with its reason.
 
+import { surveyCheckId, surveyChecks } from './survey-checks.js';
 import { columnKey } from '../envelope/index.js';
 import { EXECUTION_SID } from '../publish/row.js';
 import { Liquid } from 'liquidjs';
@@ -274,6 +275,9 @@ export function lintFlow(flow: FlowDefinition, file: string, options: LintOption
   checkPii(flow, values, assignments, taintOf, columns, columns?.declaration ?? declarationPath(file), add);
   checkFailPaths(flow, handlesAnswers(flow, values, taintOf), add);
   if (columns) checkColumns(columns, findings, add);
+  // A split with no noMatch at all already has the structural error above; the survey check adds nothing there.
+  const structural = new Set(findings.filter((f) => f.severity === 'error' && f.property.startsWith('transitions')).map((f) => f.widget));
+  findings.push(...surveyChecks(flow, file).filter((f) => !(surveyCheckId(f) === 'split-no-nomatch' && structural.has(f.widget))));
 
   // Each distinct finding once, in the order of the widgets.
   const order = new Map(flow.states.map((w, i) => [w.name, i]));
