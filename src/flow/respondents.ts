@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { prng } from '../dev/prng.js';
 import { conditionHolds } from './conditions.js';
-import { FlowError, widgetsByName, type FlowDefinition, type Widget } from './definition.js';
+import { STOP_WORDS } from './survey-checks.js';
+import { FlowError, widgetsByName, type FlowDefinition, type Transition, type Widget } from './definition.js';
 import { TIMEOUT, type Chat, type Trigger } from './runner.js';
 
 export interface TranscriptLine {
@@ -135,7 +136,10 @@ export class GeneratedChat extends RecordingChat {
     // The split that checks this answer: next, or after Set Variables that copy or normalise it.
     let split = this.widgets.get(widget.transitions.find((t) => t.event === 'incomingMessage')?.next ?? '');
     for (let hops = 0; split?.type === 'set-variables' && hops < 5; hops++) split = this.widgets.get(split.transitions.find((t) => t.event === 'next')?.next ?? '');
-    const matches = split?.type === 'split-based-on' ? split.transitions.filter((t) => t.event !== 'noMatch' && t.conditions?.length) : [];
+    // An opt-out branch (stop words) is not an answer: a generated respondent completes the survey.
+    const optOut = (t: Transition) =>
+      (t.conditions ?? []).every((c) => c.value.split(',').every((v) => STOP_WORDS.some((w) => w.toLowerCase() === v.trim().toLowerCase())));
+    const matches = split?.type === 'split-based-on' ? split.transitions.filter((t) => t.event !== 'noMatch' && t.conditions?.length && !optOut(t)) : [];
     if (matches.length === 0) {
       return this.options.piiWidgets?.has(widget.name) ? `${this.pick(FIRST)} ${this.pick(LAST)}` : `${this.pick(WORDS)}, ${this.pick(WORDS)}`;
     }
