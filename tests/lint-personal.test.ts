@@ -127,10 +127,14 @@ describe('sources: personal whether or not encrypt is given them', () => {
       ask('q', 'Anything?', 'encrypt'),
       W('encrypt', 'run-function', { url: 'https://x-1234-dev.twil.io/encrypt', parameters: [{ key: 'answer', value: '{{widgets.q.inbound.Body}}' }] }, [{ event: 'success', next: 'hook' }, { event: 'fail', next: 'bye' }]),
       http('hook', {
-        body: '{"to": "{{trigger.message.To}}", "ours": "{{flow.channel.address}}", "sid": "{{flow.sid}}", "msg": "{{trigger.message.MessageSid}}", "svc": "{{trigger.message.InstanceSid}}", "asked": "{{widgets.q.outbound.Body}}", "sealed": "{{widgets.encrypt.parsed.answer}}", "call": "{{trigger.call.CallSid}}", "conv": "{{trigger.conversation.ConversationSid}}"}',
+        body: '{"to": "{{trigger.message.To}}", "ours": "{{flow.channel.address}}", "sid": "{{flow.sid}}", "msg": "{{trigger.message.MessageSid}}", "svc": "{{trigger.message.InstanceSid}}", "asked": "{{widgets.q.outbound.Body}}", "sealed": "{{widgets.encrypt.parsed.answer}}", "call": "{{trigger.call.CallSid}}", "conv": "{{trigger.conversation.ConversationSid}}", "reply": "{{widgets.q.inbound.MessageSid}}", "kind": "{{trigger.message.ChannelAttributes.channel_type}}"}',
       }),
     );
     expect(lintFile(flow).findings).toEqual([]);
+    // …while the rest of a reply and of the channel's attributes is.
+    const leaky = structuredClone(flow);
+    widget(leaky, 'hook').properties.body = '{"a": "{{widgets.q.inbound.From}}", "b": "{{trigger.message.ChannelAttributes.from}}"}';
+    expect(where(errors(lintFile(leaky).findings))).toEqual(['hook → body', 'hook → body']);
   });
 });
 

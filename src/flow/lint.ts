@@ -379,7 +379,7 @@ function transitionGraph(flow: FlowDefinition, byName: Map<string, Widget>): Gra
  * reads it whole. The encrypt widget's output is tokens, not personal data.
  */
 function isSource(path: Path, byName: ReadonlyMap<string, Widget>): boolean {
-  const [root, a, b] = path;
+  const [root, a, b, c] = path;
   switch (root) {
     case 'contact':
       return a === undefined || (a === 'channel' && (b === undefined || b === 'address'));
@@ -388,12 +388,16 @@ function isSource(path: Path, byName: ReadonlyMap<string, Widget>): boolean {
     case 'trigger': {
       if (a === undefined || b === undefined) return true;
       if (a === 'parent') return b === 'parameters';
+      // The kind of channel ("web", "sms") says nothing about the person; the rest of ChannelAttributes may.
+      if (b === 'ChannelAttributes' && c === 'channel_type') return false;
       return NOT_PERSONAL[a] !== undefined && !NOT_PERSONAL[a].has(b);
     }
     case 'widgets': {
       if (a === undefined) return true;
       const widget = byName.get(a);
       const fields = widget && !isEncryptWidget(widget) ? ANSWER_FIELDS[widget.type] : undefined;
+      // A reply's SIDs and counts (inbound.MessageSid…) name the message, not its sender.
+      if (b === 'inbound' && c !== undefined && NOT_PERSONAL.message?.has(c)) return false;
       return fields !== undefined && (b === undefined || fields.has(b));
     }
     default:
