@@ -15,8 +15,8 @@
 import { columnKey, FIELD_NAME, fieldMatchesColumn } from '../envelope/index.js';
 import { RESPONDENT_ID, RESPONDENT_PARAM } from '../functions/encrypt.js';
 import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
-import { keyValues, urlPath, type FlowDefinition, type Widget } from './definition.js';
-import { isEncryptWidget, liquidReferences } from './lint.js';
+import { keyValues, type FlowDefinition, type Widget } from './definition.js';
+import { isEncryptWidget, isPublishWidget, liquidReferences } from './lint.js';
 import { declarationPath, readDeclaration, REASON_PLACEHOLDER, skeleton } from './publishable.js';
 
 /**
@@ -62,10 +62,9 @@ export interface SurveyColumns extends FlowColumns {
   readonly declaration: string;
 }
 
-/** Run Function widgets calling the Function at `/<name>` (or named so); encrypt as the linter recognises it. */
+/** Run Function widgets calling the Function at `/<name>` (or named so), as the linter recognises them. */
 function functionWidgets(flow: FlowDefinition, name: 'encrypt' | 'publish'): Widget[] {
-  const isPublish = (w: Widget) => w.type === 'run-function' && (urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish') || w.name === 'publish');
-  return flow.states.filter(name === 'encrypt' ? isEncryptWidget : isPublish);
+  return flow.states.filter(name === 'encrypt' ? isEncryptWidget : isPublishWidget);
 }
 
 /** PII_COLUMNS for this flow (kept for callers that need nothing else). */
