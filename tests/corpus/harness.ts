@@ -12,6 +12,7 @@ import { readFlow, type FlowDefinition } from '../../src/flow/definition.js';
 import { lintFlow, type Finding } from '../../src/flow/lint.js';
 import { ScriptedChat } from '../../src/flow/respondents.js';
 import { runExecution, type ExecutionResult, type Trigger } from '../../src/flow/runner.js';
+import type { StubAnswer, Stubs } from '../../src/flow/stubs.js';
 
 export const CORPUS_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -85,17 +86,43 @@ export interface Run {
   readonly transcript: ScriptedChat['transcript'];
 }
 
-export async function runCorpusFlow(flow: FlowDefinition, functionsUrl: string, trigger: Trigger, replies: readonly string[]): Promise<Run> {
+/** The Trigger widget's event each kind of trigger starts. */
+export const EVENT_OF = {
+  message: 'incomingMessage',
+  rest: 'incomingRequest',
+  conversation: 'incomingConversationMessage',
+  call: 'incomingCall',
+  parent: 'incomingParent',
+} as const satisfies Record<Trigger['kind'], string>;
+
+/** Offline answers by URL: a string is answered as text/plain, anything else as JSON (status 200). */
+export function stubsOf(answers: Readonly<Record<string, unknown>>): Stubs {
+  const answer = (body: unknown): StubAnswer =>
+    typeof body === 'string' ? { status: 200, contentType: 'text/plain', body } : { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+  return new Map(Object.entries(answers).map(([url, body]) => [url, answer(body)]));
+}
+
+export async function runCorpusFlow(flow: FlowDefinition, functionsUrl: string, trigger: Trigger, replies: readonly string[], stubs?: Stubs): Promise<Run> {
   const chat = new ScriptedChat(replies);
-  const result = await runExecution({ flow, functionsUrl, authToken: 'corpus-token', trigger, flowAddress: '+15005550006', chat });
+  const result = await runExecution({ flow, functionsUrl, authToken: 'corpus-token', trigger, flowAddress: '+15005550006', chat, ...(stubs ? { stubs } : {}) });
   return { result, transcript: chat.transcript };
 }
 
-/** The trigger a first look uses: the flow's first connected event, as the runner of the day can express it. */
+/** The trigger a first look uses: the first event the flow routes. */
 function firstTrigger(flow: FlowDefinition): Trigger {
-  const events = triggerEvents(flow);
-  if (!events.includes('incomingMessage') && events.includes('incomingRequest')) return { kind: 'rest', to: '+15005550001', data: {} };
-  return { kind: 'message', from: '+15005550001', body: 'Hi' };
+  const from = '+15005550001';
+  switch (triggerEvents(flow)[0]) {
+    case 'incomingRequest':
+      return { kind: 'rest', to: from, data: {} };
+    case 'incomingConversationMessage':
+      return { kind: 'conversation', from, body: 'Hi' };
+    case 'incomingCall':
+      return { kind: 'call', from };
+    case 'incomingParent':
+      return { kind: 'parent', from, parameters: {} };
+    default:
+      return { kind: 'message', from, body: 'Hi' };
+  }
 }
 
 async function main(): Promise<void> {
