@@ -65,7 +65,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const violations = mocks ? await mocks.violations() : [];
-  if (violations.length) console.log(JSON.stringify(violations, null, 1));
   await Promise.all([mocks?.stop(), sheets?.stop(), functions?.stop()]);
   if (project) rmSync(project, { recursive: true, force: true });
   // Every call to Twilio was one its API accepts, and no secret reached the output.
