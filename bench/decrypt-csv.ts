@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from '
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
-import { commandArgs } from '../src/cli/launch.js';
+import { commandArgs } from '../src/cli/command-args.js';
 import { cellBytes, newRecordCells, scanRecord } from '../src/csv/scan.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { legacyKey, Opener, openLegacy, type ResponseCell } from '../src/envelope/index.js';

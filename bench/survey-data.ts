@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, wri
 import { join } from 'node:path';
 import { deriveKeyPair } from '../src/crypto/hpke.js';
 import { cellBytes, newRecordCells, scanRecord } from '../src/csv/scan.js';
-import { commandArgs } from '../src/cli/launch.js';
+import { commandArgs } from '../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { formatPublicKey, formatSharedKey } from '../src/keys/keys.js';
 import { prng } from '../src/dev/prng.js';

@@ -6,7 +6,7 @@ import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commandArgs } from '../src/cli/launch.js';
+import { commandArgs } from '../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { AUTH_TOKEN, startTestFunctions } from './helpers/functions.js';
 

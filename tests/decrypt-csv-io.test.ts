@@ -8,7 +8,7 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { commandArgs } from '../src/cli/launch.js';
+import { commandArgs } from '../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { sealResponse } from '../src/envelope/index.js';
 import { keygen } from '../src/keys/files.js';

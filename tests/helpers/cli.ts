@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { commandArgs } from '../../src/cli/launch.js';
+import { commandArgs } from '../../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../../src/dev/functions-server.js';
 
 export interface CliResult {
