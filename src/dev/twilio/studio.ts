@@ -10,6 +10,13 @@
 // (#/states/3/transitions/0/next) and the message names the widget. The
 // checks are the structural ones Studio documents for 81022 (schema, unique
 // widget names, transitions to widgets that exist) plus Run Function SIDs.
+//
+// Executions (REST launches) follow Twilio's rules for them: at most 20 new
+// Executions a second per account (a 1 s sliding window; beyond it 429, code
+// 20429) and one active Execution per contact (409, code 20409). Nothing
+// advances an execution here, so each stays active until ended through the
+// API (Status=ended). setExecutionLimit() changes an account's rate, as
+// Twilio raises it on request; the server's setFaults forces 429s.
 
 import { createHash } from 'node:crypto';
 import {
@@ -48,6 +55,28 @@ interface Flow {
   readonly seq: number;
   readonly created: string;
   readonly revisions: Revision[];
+  readonly executions: Execution[];
+}
+
+interface Execution {
+  readonly sid: string;
+  readonly seq: number;
+  readonly to: string;
+  readonly from: string;
+  readonly parameters: unknown;
+  readonly flowVersion: number;
+  readonly created: string;
+  status: 'active' | 'ended';
+  updated: string | null;
+}
+
+export interface ExecutionSnapshot {
+  readonly sid: string;
+  readonly to: string;
+  readonly from: string;
+  /** `Parameters` as sent, parsed (flow.data). */
+  readonly parameters: unknown;
+  readonly status: 'active' | 'ended';
 }
 
 export interface FlowSnapshot {
@@ -66,6 +95,8 @@ export interface FlowSnapshot {
     /** A User SID: one per credential for revisions made through the API, CONSOLE_USER_SID for Console edits. */
     readonly authorSid: string;
   }>;
+  /** REST-launched executions, oldest first. */
+  readonly executions: readonly ExecutionSnapshot[];
 }
 
 export interface StudioOptions {
@@ -82,6 +113,17 @@ export interface Studio {
 }
 
 const STATUSES: readonly string[] = ['draft', 'published'];
+
+/** Twilio's limit on new REST-triggered Executions per account. */
+export const EXECUTIONS_PER_SECOND = 20;
+const executionLimits = new Map<string, number>();
+
+/** New Executions a second this account may create in every stand-in (Twilio raises the limit per account on request); undefined restores 20. */
+export function setExecutionLimit(accountSid: string, perSecond: number | undefined): void {
+  if (perSecond === undefined) executionLimits.delete(accountSid);
+  else if (!(perSecond > 0)) throw new RangeError('setExecutionLimit: perSecond must be > 0');
+  else executionLimits.set(accountSid, perSecond);
+}
 const RUN_FUNCTION_SIDS = { service_sid: 'ZS', environment_sid: 'ZE', function_sid: 'ZH' } as const;
 
 /**
@@ -224,6 +266,39 @@ export function createStudio(options: StudioOptions): Studio {
     return { ...change, errors, revision: (flow?.revisions.length ?? 0) + 1, created: iso(clock()) };
   };
 
+  const executionBody = (r: ApiRequest, f: Flow, e: Execution) => {
+    const url = `${flowUrl(r, f)}/Executions/${e.sid}`;
+    return {
+      sid: e.sid,
+      account_sid: accountSid,
+      flow_sid: f.sid,
+      contact_channel_address: e.to,
+      contact_sid: `FC${e.sid.slice(2)}`,
+      flow_version: e.flowVersion,
+      context: {},
+      status: e.status,
+      date_created: e.created,
+      date_updated: e.updated,
+      initiated_by: `RQ${e.sid.slice(2)}`,
+      url,
+      links: { steps: `${url}/Steps`, execution_context: `${url}/Context` },
+    };
+  };
+  const findExecution = (r: ApiRequest, f: Flow, sid: string) => {
+    const execution = f.executions.find((e) => e.sid === sid);
+    if (!execution) throw notFound(r.path);
+    return execution;
+  };
+  /** Creation times (clock ms) within the last second, for the account's rate limit. */
+  let recentCreates: number[] = [];
+  const throttle = () => {
+    const now = clock();
+    recentCreates = recentCreates.filter((t) => now - t < 1000);
+    if (recentCreates.length >= (executionLimits.get(accountSid) ?? EXECUTIONS_PER_SECOND)) throw new TwilioError(429, 20429, 'Too Many Requests: too many new Executions a second for this account');
+    recentCreates.push(now);
+  };
+  const activeFor = (to: string) => [...flows.values()].some((f) => f.executions.some((e) => e.status === 'active' && e.to === to));
+
   const routes: Route[] = [
     {
       method: 'GET',
@@ -238,7 +313,7 @@ export function createStudio(options: StudioOptions): Studio {
         const flowStatus = status(r.form);
         const definition = parseDefinition(required(r.form, 'Definition'));
         const revision = revise(undefined, { friendlyName, status: flowStatus, definition, commitMessage: r.form.get('CommitMessage'), authorSid: userSid(r.principal) });
-        const flow: Flow = { sid: newSid('FW'), seq: seq(), created: revision.created, revisions: [revision] };
+        const flow: Flow = { sid: newSid('FW'), seq: seq(), created: revision.created, revisions: [revision], executions: [] };
         flows.set(flow.sid, flow);
         return { status: 201, body: flowBody(r, flow) };
       },
@@ -309,6 +384,74 @@ export function createStudio(options: StudioOptions): Studio {
         return { status: 200, body: revisionBody(r, flow, rev, true) };
       },
     },
+    {
+      method: 'POST',
+      pattern: '/v2/Flows/:Sid/Executions',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const to = required(r.form, 'To');
+        const from = required(r.form, 'From');
+        const text = r.form.get('Parameters');
+        let parameters: unknown = {};
+        if (text !== null) {
+          try {
+            parameters = JSON.parse(text);
+          } catch {
+            throw invalid('Parameters', 'must be JSON');
+          }
+          if (!isObject(parameters)) throw invalid('Parameters', 'must be a JSON object');
+        }
+        const published = flow.revisions.findLast((x) => x.status === 'published');
+        if (!published) throw new TwilioError(400, 20001, 'The Flow has no published revision to execute');
+        if (activeFor(to)) throw new TwilioError(409, 20409, `Execution already active for contact ${to.slice(-4).padStart(to.length, '•')}: end it before starting another`);
+        throttle();
+        const execution: Execution = { sid: newSid('FN'), seq: seq(), to, from, parameters, flowVersion: published.revision, created: iso(clock()), status: 'active', updated: null };
+        flow.executions.push(execution);
+        return { status: 201, body: executionBody(r, flow, execution) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const wanted = r.query.get('status');
+        const from = r.query.get('DateCreatedFrom');
+        const to = r.query.get('DateCreatedTo');
+        const time = (v: string | null, name: string) => {
+          if (v === null) return undefined;
+          const t = Date.parse(v);
+          if (Number.isNaN(t)) throw invalid(name, 'must be an ISO 8601 date-time');
+          return t;
+        };
+        const after = time(from, 'DateCreatedFrom');
+        const before = time(to, 'DateCreatedTo');
+        const entries = flow.executions
+          .filter((e) => (wanted === null || e.status === wanted) && (after === undefined || Date.parse(e.created) >= after) && (before === undefined || Date.parse(e.created) <= before))
+          .map((e): Entry => ({ seq: e.seq, body: executionBody(r, flow, e) }));
+        return { status: 200, body: pageV1('executions', entries, r) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        return { status: 200, body: executionBody(r, flow, findExecution(r, flow, p.ExecutionSid as string)) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        if (required(r.form, 'Status') !== 'ended') throw invalid('Status', 'can only be ended');
+        execution.status = 'ended';
+        execution.updated = iso(clock());
+        return { status: 200, body: executionBody(r, flow, execution) };
+      },
+    },
   ];
 
   return {
@@ -328,6 +471,7 @@ export function createStudio(options: StudioOptions): Studio {
           valid: rev.errors.length === 0,
           authorSid: rev.authorSid,
         })),
+        executions: f.executions.map((e) => ({ sid: e.sid, to: e.to, from: e.from, parameters: structuredClone(e.parameters), status: e.status })),
       })),
     consoleEdit(flowSid, change) {
       const flow = flows.get(flowSid);
