@@ -24,7 +24,11 @@ it('npm run demo: scripted respondents through the flow, only tokens in the shee
   for (const name of names) expect(sheet).not.toContain(name.slice(0, 15));
   // The decrypted table shows the names the respondents typed.
   expect(names.filter((name) => decrypted.includes(name.slice(0, 15))).length).toBeGreaterThanOrEqual(3);
-  expect(out).toMatch(/5 executions in .*: 5 completed, 0 handed off, 0 failed; 4 stored by publish/);
+  // Every respondent ends in exactly one row, the one who declined too; the outcome table counts them.
+  expect(out).toMatch(/5 executions in .*: 5 completed, 0 handed off, 0 failed; 5 stored by publish/);
+  expect(out).toContain('outcomes: complete 4, declined 1\n');
+  const outcomes = sheet.split('\n').filter((l) => /\b(complete|declined)\s*$/.test(l)).map((l) => l.trim().split(/\s+/).slice(-2).join(' '));
+  expect(outcomes.sort()).toEqual(['complete complete', 'complete complete', 'complete complete', 'complete complete', 'declined declined']);
 }, 90_000);
 
 it('npm run demo -- --interactive: Ctrl-C at the first question, in a real terminal, exits 130 quietly and stops the local stack', async () => {

@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { startLocalStack } from '../src/dev/stack.js';
 import { flowColumns, surveyColumns, type ColumnProblem, type SurveyColumns } from '../src/flow/columns.js';
 import { readFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
+import { isPublishWidget } from '../src/flow/lint.js';
 import { declarationPath, REASON_PLACEHOLDER } from '../src/flow/publishable.js';
 import { readScript, ScriptedChat, triggerOf } from '../src/flow/respondents.js';
 import { simulate } from '../src/flow/simulate.js';
@@ -50,7 +51,7 @@ describe('the shipped flow', () => {
   const columns = surveyColumns(base, FLOW);
 
   it('derives the header, each column class with its source widget, and PII_COLUMNS, with nothing to fix', () => {
-    expect(columns.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment']);
+    expect(columns.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status']);
     expect(columns.columns.map((c) => [c.name, c.class, c.source])).toEqual([
       ['received_at', 'system', 'publish'],
       ['execution_sid', 'system', 'publish'],
@@ -62,6 +63,8 @@ describe('the shipped flow', () => {
       ['district', 'plain', 'publish'],
       ['visited_clinic', 'plain', 'publish'],
       ['comment', 'plain', 'publish'],
+      ['outcome', 'system', 'publish'],
+      ['final_status', 'system', 'publish'],
     ]);
     expect(columns.piiColumns).toEqual(['respondent', 'full_name', 'national_id']);
     expect(columns.problems).toEqual([]);
@@ -138,11 +141,12 @@ describe('classification', () => {
     expect(ids(noExecution.problems)).toEqual(['error missing-execution-sid publish → parameters']);
   });
 
-  it('received_at and the outcome columns are reserved; duplicate, misspelt-case and non-identifier names are errors; the header keeps the first', () => {
+  it('received_at and ended_at are reserved; outcome columns hold only declared values; duplicate, misspelt-case and non-identifier names are errors; the header keeps the first', () => {
     const file = variant((flow) => {
+      param(publishOf(flow), 'outcome').value = 'done';
+      param(publishOf(flow), 'final_status').value = '{% if widgets.q_comment.inbound.Body %}complete{% endif %}';
       params(publishOf(flow)).push(
         { key: 'received_at', value: 'x' },
-        { key: 'outcome', value: 'done' },
         { key: 'Ended_At', value: '{{flow.variables.x}}' },
         { key: 'age', value: '{{flow.variables.age}}' },
         { key: 'AGE', value: '{{flow.variables.age}}' },
@@ -152,8 +156,9 @@ describe('classification', () => {
     });
     const c = columnsOf(file);
     expect(ids(c.problems)).toEqual([
+      'error outcome-value publish → parameters.outcome',
+      'error outcome-value publish → parameters.final_status',
       'error reserved-column publish → parameters.received_at',
-      'error reserved-column publish → parameters.outcome',
       'error reserved-column publish → parameters.Ended_At',
       'error duplicate-column publish → parameters.age',
       'error duplicate-column publish → parameters.AGE',
@@ -162,11 +167,13 @@ describe('classification', () => {
       'error bad-column-name publish → parameters.2nd visit',
       'error undeclared-column publish → parameters.2nd visit',
     ]);
-    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', '2nd visit']);
+    expect(c.problems[0]?.message).toContain('"done" is not a declared outcome (complete, declined, optout, incomplete, no_reply, undeliverable, failed)');
+    expect(c.problems[1]?.message).toContain('reads widgets.q_comment.inbound.Body, but final_status may only be derived from flow.variables.outcome');
+    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', '2nd visit']);
   });
 
   it('a flow without publish has no columns and says so; without encrypt every column but execution_sid is plain', () => {
-    const noPublish = columnsOf(variant((flow) => (flow.states = flow.states.filter((w) => w.name !== 'publish')), null));
+    const noPublish = columnsOf(variant((flow) => (flow.states = flow.states.filter((w) => !isPublishWidget(w))), null));
     expect(noPublish.header).toEqual([]);
     expect(noPublish.columns).toEqual([]);
     expect(ids(noPublish.problems)).toEqual(['warning no-publish (flow) → states']);
@@ -184,7 +191,8 @@ describe('classification', () => {
         ];
       }),
     );
-    expect(noEncrypt.columns.map((c) => [c.name, c.class])).toEqual([['received_at', 'system'], ['execution_sid', 'system'], ['age', 'plain']]);
+    // publish_outcome still adds the outcome columns, system with or without encrypt.
+    expect(noEncrypt.columns.map((c) => [c.name, c.class])).toEqual([['received_at', 'system'], ['execution_sid', 'system'], ['age', 'plain'], ['outcome', 'system'], ['final_status', 'system']]);
     expect(noEncrypt.piiColumns).toEqual([]);
     expect(ids(noEncrypt.problems)).toEqual(['warning no-encrypt (flow) → states', 'warning stale-declaration (flow) → publishable.district', 'warning stale-declaration (flow) → publishable.visited_clinic', 'warning stale-declaration (flow) → publishable.comment']);
   });
@@ -202,7 +210,7 @@ describe('classification', () => {
       flow.states.push(second);
     });
     const c = columnsOf(file);
-    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment']);
+    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status']);
     expect(ids(c.problems)).toEqual(['error duplicate-column publish_partial → parameters.full_name']);
     expect(c.problems[0]?.message).toContain('"full_name" is plain here but sealed in publish');
   });
@@ -311,7 +319,7 @@ describe('sealed-survey flow columns (CLI)', () => {
   it('exits 1 on an invalid declaration; exits 0 with a warning and no table for a flow without publish', async () => {
     const [invalid, noPublish] = await Promise.all([
       flowCli(['columns', variant(() => {}, { publishable: { age: '' } })]),
-      flowCli(['columns', variant((flow) => (flow.states = flow.states.filter((w) => w.name !== 'publish')), null)]),
+      flowCli(['columns', variant((flow) => (flow.states = flow.states.filter((w) => !isPublishWidget(w))), null)]),
     ]);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/→ publishable: .*columns\/survey-\d+\.json: publishable\.age: the reason is empty/);
@@ -357,9 +365,10 @@ describe('the local stack', () => {
       const jobs = readScript(join(PROJECT_ROOT, 'flows', 'answers', 'demo.json')).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
       const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 2 });
       expect([...summary.errors.keys()]).toEqual([]);
-      expect(summary.stored).toBe(4);
+      // Every execution publishes its one row, the one who declined too.
+      expect(summary.stored).toBe(5);
       const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
-      expect(rows.slice(1).filter((r) => r.some((cell) => cell !== ''))).toHaveLength(4);
+      expect(rows.slice(1).filter((r) => r.some((cell) => cell !== ''))).toHaveLength(5);
     } finally {
       await stack.stop();
     }

@@ -17,13 +17,13 @@ import { RESPONDENT_ID, RESPONDENT_PARAM } from '../functions/encrypt.js';
 import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
 import { keyValues, type FlowDefinition, type Widget } from './definition.js';
 import { isEncryptWidget, isPublishWidget, liquidReferences } from './lint.js';
+import { FINAL_STATUS_COLUMN, FINAL_STATUSES, OUTCOME_COLUMN, OUTCOME_NAMES, OUTCOME_VARIABLE } from './outcomes.js';
 import { declarationPath, readDeclaration, REASON_PLACEHOLDER, skeleton } from './publishable.js';
 
-/**
- * Reserved for the outcome of each execution (how and when it ended), which
- * the launch and monitor commands will record; a flow may not publish them.
- */
-export const OUTCOME_COLUMNS = ['outcome', 'ended_at'] as const;
+/** How each execution ended (outcomes.ts): system columns every row of a survey carries. */
+export const OUTCOME_COLUMNS = [OUTCOME_COLUMN, FINAL_STATUS_COLUMN] as const;
+/** Reserved for when each execution ended, which the launch and monitor commands will record; a flow may not publish it. */
+export const RESERVED_COLUMNS = ['ended_at'] as const;
 
 export type ColumnClass = 'sealed' | 'system' | 'plain';
 
@@ -37,7 +37,7 @@ export interface Column {
 }
 
 export interface ColumnProblem {
-  /** Stable: no-publish, no-encrypt, missing-execution-sid, execution-sid, respondent-id, reserved-column, bad-column-name, duplicate-column, liquid-syntax, altered-token, unknown-field, field-mismatch, no-declaration, bad-declaration, undeclared-column, stale-declaration. */
+  /** Stable: no-publish, no-encrypt, missing-execution-sid, execution-sid, respondent-id, reserved-column, outcome-value, bad-column-name, duplicate-column, liquid-syntax, altered-token, unknown-field, field-mismatch, no-declaration, bad-declaration, undeclared-column, stale-declaration. */
   readonly id: string;
   readonly severity: 'error' | 'warning';
   /** A widget's name, or "(flow)" for the declaration file. */
@@ -112,8 +112,8 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
         continue;
       }
       seen.add(ck);
-      if (ck === columnKey(RECEIVED_AT) || (OUTCOME_COLUMNS as readonly string[]).includes(ck)) {
-        const why = ck === columnKey(RECEIVED_AT) ? 'the publish Function stamps it' : 'it is reserved for the outcome of each execution, which the launch and monitor commands record';
+      if (ck === columnKey(RECEIVED_AT) || (RESERVED_COLUMNS as readonly string[]).includes(ck)) {
+        const why = ck === columnKey(RECEIVED_AT) ? 'the publish Function stamps it' : 'it is reserved for when each execution ended, which the launch and monitor commands record';
         error('reserved-column', `"${key}" cannot be published by the flow (${why}): rename the parameter`);
         continue;
       }
@@ -144,6 +144,11 @@ function classify(key: string, value: string, publish: string, encrypts: Readonl
     if (!isExactly(value, 'flow.sid')) error('execution-sid', `${EXECUTION_SID} must be exactly {{flow.sid}}: it keeps one row per execution and binds the sealed answers to it`);
     return { name: key, class: 'system', source: publish };
   }
+  const outcome = (OUTCOME_COLUMNS as readonly string[]).find((c) => columnKey(c) === columnKey(key));
+  if (outcome !== undefined) {
+    checkOutcomeValue(outcome, value, refs.paths, error);
+    return { name: key, class: 'system', source: publish };
+  }
   const sealedRefs = refs.paths.filter((p) => p[0] === 'widgets' && p[1] !== undefined && encrypts.has(p[1]));
   const [ref] = sealedRefs;
   if (ref === undefined) {
@@ -168,6 +173,22 @@ function classify(key: string, value: string, publish: string, encrypts: Readonl
     error('field-mismatch', `the token of field "${field}" is published as "${key}", but a token belongs in the column of its own field (publish and decrypt-csv refuse it elsewhere): name the column ${field}`);
   }
   return { name: key, class: 'sealed', source: widget };
+}
+
+/**
+ * An outcome column says how the execution ended and nothing else: a value
+ * of the vocabulary, or Liquid reading only flow.variables.outcome (the
+ * variable each terminal path sets), never a reply.
+ */
+function checkOutcomeValue(column: string, value: string, paths: readonly (readonly string[])[], error: ErrorAt): void {
+  const allowed: readonly string[] = column === OUTCOME_COLUMN ? OUTCOME_NAMES : FINAL_STATUSES;
+  const fix = 'run npx tsx tools/flow-outcomes.ts on the flow, which writes the declared values (docs/FLOW.md)';
+  if (paths.length === 0) {
+    if (!allowed.includes(value)) error('outcome-value', `"${value}" is not a declared ${column} (${allowed.join(', ')}): use one of them, or ${fix}`);
+    return;
+  }
+  const other = paths.find((p) => p.join('.') !== `flow.variables.${OUTCOME_VARIABLE}`);
+  if (other) error('outcome-value', `reads ${other.join('.')}, but ${column} may only be derived from flow.variables.${OUTCOME_VARIABLE} (set on each terminal path), so no answer reaches it: ${fix}`);
 }
 
 /** The flow's columns with the publishable declaration beside `flowFile` (publishable.ts) read and checked. */

@@ -6,6 +6,7 @@ import { plural } from '../plural.js';
 import type { FlowDefinition } from './definition.js';
 import type { RecordingChat } from './respondents.js';
 import { OUTCOMES, runExecution, type ExecutionResult, type Outcome, type Trigger } from './runner.js';
+import { OUTCOME_NAMES, OUTCOME_VARIABLE } from './outcomes.js';
 import type { Stubs } from './stubs.js';
 
 export interface Job {
@@ -43,6 +44,8 @@ export interface Summary {
   readonly stored: number;
   /** How many executions ended at each widget, and with which outcome. */
   readonly endedAt: ReadonlyMap<string, ReadonlyMap<Outcome, number>>;
+  /** How many executions ended with each survey outcome (flow.variables.outcome, outcomes.ts); "(none)" where the flow set none. */
+  readonly outcomes: ReadonlyMap<string, number>;
   /** Each distinct reason an execution failed, with how many failed for it. */
   readonly errors: ReadonlyMap<string, number>;
   readonly widgetCounts: ReadonlyMap<string, number>;
@@ -94,7 +97,10 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
   const widgetCounts = new Map<string, number>();
   const errors = new Map<string, number>();
   const endedAt = new Map<string, Map<Outcome, number>>();
+  const outcomes = new Map<string, number>();
   for (const r of results) {
+    const outcome = typeof r.variables[OUTCOME_VARIABLE] === 'string' ? (r.variables[OUTCOME_VARIABLE] as string) : '(none)';
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     const at = endedAt.get(r.endedAt ?? '(start)') ?? new Map<Outcome, number>();
     at.set(r.outcome, (at.get(r.outcome) ?? 0) + 1);
     endedAt.set(r.endedAt ?? '(start)', at);
@@ -115,6 +121,7 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
       failed: count('failed'),
       stored: results.filter((r) => r.stored).length,
       endedAt,
+      outcomes,
       errors,
       widgetCounts,
       lastAnswerToPublish: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length },
@@ -123,13 +130,17 @@ export async function simulate(jobs: readonly Job[], options: SimulationOptions)
   };
 }
 
-/** The summary: totals by outcome, stored, where executions ended, latency, one line per distinct failure reason (most frequent first), and unless `widgets` is false the widgets run. */
+/** The summary: totals by outcome, stored, the survey outcomes (a flow that sets none shows no line), where executions ended, latency, one line per distinct failure reason (most frequent first), and unless `widgets` is false the widgets run. */
 export function formatSummary(s: Summary, { widgets = true } = {}): string {
   const lines = [
     `${plural(s.executions, 'execution')} in ${s.seconds.toFixed(1)} s (${(s.executions / Math.max(s.seconds, 1e-9)).toFixed(1)}/s): ${s.completed} completed, ${s.handedOff} handed off, ${s.failed} failed; ${s.stored} stored by publish`,
   ];
   const ends = [...s.endedAt].sort((a, b) => total(b[1]) - total(a[1]));
   if (ends.length > 0) lines.push('ended at: ' + ends.map(([w, by]) => `${w} ${OUTCOMES.filter((o) => by.has(o)).map((o) => `${by.get(o)} ${o}`).join(' + ')}`).join(', '));
+  if (s.outcomes.size > 0 && !(s.outcomes.size === 1 && s.outcomes.has('(none)'))) {
+    const rank = (o: string) => (OUTCOME_NAMES as readonly string[]).indexOf(o) >>> 0;
+    lines.push('outcomes: ' + [...s.outcomes].sort((a, b) => rank(a[0]) - rank(b[0])).map(([o, n]) => `${o} ${n}`).join(', '));
+  }
   if (s.lastAnswerToPublish.n > 0) lines.push(`last answer → publish stored: p50 ${s.lastAnswerToPublish.p50.toFixed(0)} ms, p99 ${s.lastAnswerToPublish.p99.toFixed(0)} ms (n=${s.lastAnswerToPublish.n})`);
   for (const [reason, n] of [...s.errors].sort((a, b) => b[1] - a[1])) lines.push(`${plural(n, 'execution')} failed: ${reason}`);
   if (widgets) lines.push('widgets run: ' + [...s.widgetCounts].map(([w, n]) => `${w} ${n}`).join(', '));

@@ -1,0 +1,94 @@
+// How each execution of a survey ended: the `outcome` and `final_status`
+// columns of its one row. Declared here once; tools/flow-outcomes.ts writes
+// the final_status mapping (as Liquid) and the stop words into the flow, and
+// tests/outcomes.test.ts fails when the flow uses a value not declared here.
+
+import { urlPath, type FlowDefinition, type Widget } from './definition.js';
+
+/** Every way an execution can end, as the `outcome` column says it. */
+export const OUTCOMES = {
+  complete: 'answered every question and the answers were stored',
+  declined: 'said no to the consent question',
+  optout: 'sent a stop word at some question',
+  incomplete: 'stopped answering after consenting (timed out, or three invalid answers)',
+  no_reply: 'never answered: the invitation or the consent question timed out',
+  undeliverable: 'a message could not be delivered',
+  failed: 'encrypt or publish failed: the system, never the respondent',
+} as const;
+export type Outcome = keyof typeof OUTCOMES;
+export const OUTCOME_NAMES = Object.keys(OUTCOMES) as Outcome[];
+
+export const FINAL_STATUSES = ['complete', 'declined', 'incomplete', 'failed'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+/**
+ * final_status for analysts: what the respondent did, or `failed` when the
+ * survey could not reach them or could not store their answers. An opt-out is
+ * a refusal; not answering leaves the survey incomplete.
+ */
+export const FINAL_STATUS: Readonly<Record<Outcome, FinalStatus>> = {
+  complete: 'complete',
+  declined: 'declined',
+  optout: 'declined',
+  incomplete: 'incomplete',
+  no_reply: 'incomplete',
+  undeliverable: 'failed',
+  failed: 'failed',
+};
+
+/** The columns every row carries (system columns: no declaration needed). */
+export const OUTCOME_COLUMN = 'outcome';
+export const FINAL_STATUS_COLUMN = 'final_status';
+/** The flow variable each terminal path sets before the row is published. */
+export const OUTCOME_VARIABLE = 'outcome';
+
+/**
+ * Replies that end the survey at any question, in the respondents' languages
+ * (English and Swahili: "acha" = stop, "sitisha" = halt). Matched after the
+ * reply is trimmed, in any case.
+ */
+export const STOP_WORDS = ['stop', 'unsubscribe', 'cancel', 'quit', 'end', 'acha', 'sitisha'] as const;
+
+/**
+ * The publish parameter `final_status`: the mapping above as one Liquid
+ * if/elsif chain on flow.variables.outcome. Anything undeclared (a variable
+ * never set) falls to `failed`, which blames the system, never the respondent.
+ */
+export function finalStatusLiquid(): string {
+  const v = `flow.variables.${OUTCOME_VARIABLE}`;
+  const branches = FINAL_STATUSES.filter((s) => s !== 'failed').map((status, i) => {
+    const tests = OUTCOME_NAMES.filter((o) => FINAL_STATUS[o] === status).map((o) => `${v} == "${o}"`);
+    return `{% ${i === 0 ? 'if' : 'elsif'} ${tests.join(' or ')} %}${status}`;
+  });
+  return `${branches.join('')}{% else %}failed{% endif %}`;
+}
+
+/** The publish parameter `outcome`. */
+export const OUTCOME_LIQUID = `{{flow.variables.${OUTCOME_VARIABLE}}}`;
+
+/** A Split whose name starts with `stop_`: its match transitions hold the stop words. */
+const isStopSplit = (w: Widget) => w.type === 'split-based-on' && w.name.startsWith('stop_');
+/** As lint's isPublishWidget (not imported: lint imports this module through survey-checks). */
+const isPublish = (w: Widget) => w.type === 'run-function' && (w.name === 'publish' || urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish'));
+
+/**
+ * Writes the declarations into a flow definition, in place: every publish
+ * widget's `outcome` and `final_status` parameters, and the stop words of
+ * every `stop_*` split. Returns the names of the widgets it changed.
+ */
+export function writeOutcomes(flow: FlowDefinition): string[] {
+  const changed = new Set<string>();
+  const set = (name: string, target: { value: string }, value: string) => {
+    if (target.value !== value) (target.value = value), changed.add(name);
+  };
+  for (const w of flow.states) {
+    if (isPublish(w)) {
+      for (const p of (Array.isArray(w.properties.parameters) ? w.properties.parameters : []) as Array<{ key: string; value: string }>) {
+        if (p.key === OUTCOME_COLUMN) set(w.name, p, OUTCOME_LIQUID);
+        if (p.key === FINAL_STATUS_COLUMN) set(w.name, p, finalStatusLiquid());
+      }
+    }
+    if (isStopSplit(w)) for (const c of w.transitions.flatMap((t) => t.conditions ?? [])) if (c.type === 'matches_any_of') set(w.name, c, STOP_WORDS.join(','));
+  }
+  return [...changed];
+}
