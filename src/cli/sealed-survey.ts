@@ -4,7 +4,9 @@ import { addEncryptCsv } from './encrypt-csv.js';
 import { addFlow } from './flow.js';
 import { addFlush } from './flush.js';
 import { addKeygen } from './keygen.js';
+import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
+import { addMonitor } from './monitor.js';
 import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
 import { addSheetsServer } from './sheets-server.js';
@@ -22,5 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addFlow(program);
   addDeploy(program);
   addDoctor(program);
+  addLaunch(program);
+  addMonitor(program);
   return runProgram(program, argv);
 }
