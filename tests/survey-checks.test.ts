@@ -335,3 +335,64 @@ describe('lint runs the survey checks', () => {
     expect(findings.map(surveyCheckId)).toContain('message-too-long');
   });
 });
+
+describe('one row per execution, saying how it ended', () => {
+  const run = (name: string, path: string, parameters: Array<{ key: string; value: string }>, success: string | undefined, fail: string | undefined): State => ({
+    name,
+    type: 'run-function',
+    transitions: [{ event: 'success', ...(success ? { next: success } : {}) }, { event: 'fail', ...(fail ? { next: fail } : {}) }],
+    properties: { offset, url: `https://example-1234-dev.twil.io${path}`, parameters },
+  });
+  const outcome = [{ key: 'outcome', value: '{{flow.variables.outcome}}' }, { key: 'final_status', value: '{% if flow.variables.outcome == "complete" %}complete{% else %}failed{% endif %}' }];
+  const sid = { key: 'execution_sid', value: '{{flow.sid}}' };
+  type Change = { qTimeout?: string; encryptFail?: string; publishFail?: string; answerOutcome?: boolean };
+  /** q → encrypt → publish → thanks; a timeout or an encrypt or publish failure records its outcome in a row of its own. */
+  const outcomeSurvey = ({ qTimeout = 'ended_no_reply', encryptFail = 'ended_failed', publishFail = 'ended_failed', answerOutcome = true }: Change = {}) =>
+    flowOf([
+      trigger('q'),
+      { ...ask('q', 'set_complete'), transitions: [{ event: 'incomingMessage', next: 'set_complete' }, { event: 'timeout', next: qTimeout }, { event: 'deliveryFailure', next: 'ended_no_reply' }] },
+      setVar('set_complete', 'outcome', 'complete', 'encrypt'),
+      run('encrypt', '/encrypt', [sid, { key: 'answer', value: '{{widgets.q.inbound.Body}}' }], 'publish', encryptFail),
+      run('publish', '/publish', [sid, { key: 'answer', value: '{{widgets.encrypt.parsed.answer}}' }, ...(answerOutcome ? outcome : [])], 'thanks', publishFail),
+      say('thanks', 'Thank you, your answers are saved.'),
+      setVar('ended_no_reply', 'outcome', 'no_reply', 'publish_outcome'),
+      setVar('ended_failed', 'outcome', 'failed', 'sorry'),
+      say('sorry', 'Sorry, we could not save your answers.', 'publish_outcome'),
+      say('gone', 'Bye.'),
+      run('publish_outcome', '/publish', [sid, ...outcome], undefined, undefined),
+    ]);
+  const rowFindings = (flow: FlowDefinition) => surveyChecks(flow, 'test.json').filter((f) => ['terminal-without-row', 'publish-fail-thanks', 'encrypt-fail-publishes'].includes(surveyCheckId(f) ?? ''));
+
+  it('a flow whose every way out publishes its outcome, and whose failures say sorry, passes', () => {
+    expect(rowFindings(outcomeSurvey())).toEqual([]);
+  });
+
+  it('[terminal-without-row] a path that ends without passing a publish widget, named at its last widget', () => {
+    const found = rowFindings(outcomeSurvey({ qTimeout: 'gone' }));
+    expect(found.map((f) => [f.widget, f.property, f.severity])).toEqual([['gone', 'transitions.sent/failed', 'warning']]);
+    expect(found[0]?.message).toMatch(/^\[terminal-without-row\] an execution can end here without a row.*lead this path to a publish widget/);
+  });
+
+  it('[publish-fail-thanks] a publish failure that reaches the thank-you message is an error', () => {
+    const found = rowFindings(outcomeSurvey({ publishFail: 'thanks' }));
+    expect(found.map((f) => [f.widget, f.property, f.severity])).toEqual([['publish', 'transitions.fail', 'error']]);
+    expect(found[0]?.message).toContain('the respondent still gets thanks, the message sent when the answers were stored');
+  });
+
+  it('[encrypt-fail-publishes] an encrypt failure that goes on to publish the answers is an error; one that publishes only the outcome is fine', () => {
+    const found = rowFindings(outcomeSurvey({ encryptFail: 'publish' }));
+    expect(found.map((f) => [f.widget, f.property, f.severity])).toEqual([['encrypt', 'transitions.fail', 'error']]);
+    expect(found[0]?.message).toContain('goes on to publish, which publishes the answers although nothing was sealed');
+  });
+
+  it('a flow that records no outcome (no outcome parameter on any publish widget) is not held to one row per path', () => {
+    const flow = outcomeSurvey({ qTimeout: 'gone', answerOutcome: false });
+    flow.states = flow.states.filter((w) => w.name !== 'publish_outcome');
+    expect(rowFindings(flow)).toEqual([]);
+  });
+
+  it('the shipped flow has none of these findings', () => {
+    const flow = parseFlow(readFileSync(SHIPPED, 'utf8'), SHIPPED);
+    expect(rowFindings(flow)).toEqual([]);
+  });
+});

@@ -13,6 +13,8 @@ import { allHold } from './conditions.js';
 import { findCredentials } from './credentials.js';
 import { FlowError, keyValues, stringProperties, urlPath, type FlowDefinition, type Widget } from './definition.js';
 import { liquidReferences, type Finding, type Severity } from './lint.js';
+import { FINAL_STATUS_COLUMN, OUTCOME_COLUMN, STOP_WORDS as DECLARED_STOP_WORDS } from './outcomes.js';
+import { EXECUTION_SID } from '../publish/row.js';
 
 /** The ids a survey check's message starts with, "[id] …". */
 export const SURVEY_CHECK_IDS = [
@@ -29,6 +31,9 @@ export const SURVEY_CHECK_IDS = [
   'rest-opener-not-template',
   'rest-not-routed',
   'message-too-long',
+  'terminal-without-row',
+  'publish-fail-thanks',
+  'encrypt-fail-publishes',
 ] as const;
 export type SurveyCheckId = (typeof SURVEY_CHECK_IDS)[number];
 
@@ -47,8 +52,10 @@ export function surveyCheckId(finding: Finding): SurveyCheckId | undefined {
  */
 export const MAX_BODY_CHARS = 1600;
 
-/** Replies a respondent who wants out sends; WhatsApp does not act on them for us. */
-export const STOP_WORDS = ['STOP', 'stop', 'unsubscribe', 'cancel', 'quit', 'end'] as const;
+/** Replies a respondent who wants out sends (outcomes.ts, in the respondents' languages); WhatsApp does not act on them for us. */
+export const STOP_WORDS = ['STOP', ...DECLARED_STOP_WORDS] as const;
+/** The stop words lint walks through a flow ([no-opt-out]): English ones, which any flow is expected to honour. */
+const PROBED_STOP_WORDS = ['STOP', 'stop', 'unsubscribe', 'cancel', 'quit', 'end'] as const;
 
 interface Reply {
   readonly text: string;
@@ -77,6 +84,7 @@ function reads(template: string, paths: readonly Path[]): boolean {
 }
 
 const isPublish = (w: Widget) => w.type === 'run-function' && (w.name === 'publish' || urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/publish'));
+const isEncrypt = (w: Widget) => w.type === 'run-function' && (w.name === 'encrypt' || urlPath(typeof w.properties.url === 'string' ? w.properties.url : '').endsWith('/encrypt'));
 const isMessage = (w: Widget) => w.type === 'send-message' || w.type === 'send-and-wait-for-reply';
 const leadsTo = (w: Widget, event: string) => w.transitions.find((t) => t.event === event)?.next || undefined;
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -122,6 +130,7 @@ export function surveyChecks(flow: FlowDefinition, file: string): Finding[] {
   }
   checkRestLaunch(flow, byName, add);
   checkOptOut(flow, byName, add);
+  checkRows(flow, byName, add);
 
   const order = new Map(flow.states.map((w, i) => [w.name, i]));
   return findings.map((f, i) => ({ f, i })).sort((a, b) => (order.get(a.f.widget) ?? -1) - (order.get(b.f.widget) ?? -1) || a.i - b.i).map(({ f }) => f);
@@ -270,6 +279,63 @@ function checkRestLaunch(flow: FlowDefinition, byName: Map<string, Widget>, add:
   }
 }
 
+/** Every widget reachable from `start` (itself included). */
+function reachable(start: string | undefined, byName: Map<string, Widget>): Set<string> {
+  const seen = new Set<string>();
+  for (const stack = start ? [start] : []; stack.length > 0; ) {
+    const w = byName.get(stack.pop() as string);
+    if (!w || seen.has(w.name)) continue;
+    seen.add(w.name);
+    for (const t of w.transitions) if (t.next) stack.push(t.next);
+  }
+  return seen;
+}
+
+/** A row that says only how the execution ended: execution_sid and the outcome columns, no answer. */
+const outcomeOnly = (w: Widget) => keyValues(w.properties.parameters).every((p) => [EXECUTION_SID, OUTCOME_COLUMN, FINAL_STATUS_COLUMN].includes(p.key));
+
+/**
+ * One row per execution, saying how it ended (outcomes.ts): every way out of
+ * the flow passes a publish widget; a publish failure never reaches the
+ * message its success sends (the thank-you); an encrypt failure publishes at
+ * most the outcome, never the answers (in clear, as encrypt did not seal them).
+ */
+function checkRows(flow: FlowDefinition, byName: Map<string, Widget>, add: Add): void {
+  const publishes = flow.states.filter(isPublish);
+  // Only flows that record outcomes (a publish widget with an outcome parameter) are held to one row per path.
+  if (!publishes.some((w) => keyValues(w.properties.parameters).some((p) => p.key === OUTCOME_COLUMN))) return;
+  // Ways out of the flow that no publish widget precedes: (widget, published yet) states from the trigger.
+  const trigger = flow.states.find((w) => w.type === 'trigger');
+  const seen = new Set<string>();
+  const stack = (trigger?.transitions ?? []).flatMap((t) => (t.next ? [{ at: t.next, published: false }] : []));
+  for (let s = stack.pop(); s !== undefined; s = stack.pop()) {
+    const w = byName.get(s.at);
+    const key = `${s.at}\0${s.published}`;
+    if (!w || seen.has(key)) continue;
+    seen.add(key);
+    const published = s.published || isPublish(w);
+    if (!published && w.transitions.every((t) => !t.next)) {
+      const events = w.transitions.map((t) => t.event);
+      add(w.name, events.length > 0 ? `transitions.${events.join('/')}` : 'transitions', 'warning', 'terminal-without-row', `an execution can end here without a row, so the sheet never learns how it ended (declined, stopped, timed out, undeliverable): set flow.variables.${OUTCOME_COLUMN} and lead this path to a publish widget that publishes ${EXECUTION_SID}, ${OUTCOME_COLUMN} and ${FINAL_STATUS_COLUMN}`);
+    }
+    for (const t of w.transitions) if (t.next) stack.push({ at: t.next, published });
+  }
+  for (const p of publishes) {
+    const success = leadsTo(p, 'success');
+    const afterFail = reachable(leadsTo(p, 'fail'), byName);
+    const thanks = success ? firstMessages(success, byName).filter((m) => afterFail.has(m.name)) : [];
+    if (thanks.length > 0) {
+      add(p.name, 'transitions.fail', 'error', 'publish-fail-thanks', `when publish fails the respondent still gets ${thanks.map((m) => m.name).join(', ')}, the message sent when the answers were stored: they are told their answers were saved when they were not; lead "fail" to a message saying the answers could not be saved (and a row that says ${OUTCOME_COLUMN} failed)`);
+    }
+  }
+  for (const e of flow.states.filter(isEncrypt)) {
+    const leaks = [...reachable(leadsTo(e, 'fail'), byName)].map((n) => byName.get(n) as Widget).filter((w) => isPublish(w) && !outcomeOnly(w));
+    if (leaks.length > 0) {
+      add(e.name, 'transitions.fail', 'error', 'encrypt-fail-publishes', `when encrypt fails the flow goes on to ${leaks.map((w) => w.name).join(', ')}, which publishes the answers although nothing was sealed (plain answers in clear, sealed columns empty): lead "fail" to a publish widget that publishes only ${EXECUTION_SID}, ${OUTCOME_COLUMN} and ${FINAL_STATUS_COLUMN}, with ${OUTCOME_COLUMN} failed`);
+    }
+  }
+}
+
 /**
  * Walks a stop word sent in reply to each question that can reach publish:
  * splits on that reply are evaluated, every other branch is followed (later
@@ -281,9 +347,9 @@ function checkOptOut(flow: FlowDefinition, byName: Map<string, Widget>, add: Add
   const canPublish = reachingPublish(flow);
   for (const q of flow.states) {
     if (q.type !== 'send-and-wait-for-reply' || !canPublish.has(q.name)) continue;
-    const stored = STOP_WORDS.filter((word) => storesReply(q, word, byName));
+    const stored = PROBED_STOP_WORDS.filter((word) => storesReply(q, word, byName));
     if (stored.length > 0) {
-      add(q.name, 'transitions.incomingMessage', 'warning', 'no-opt-out', `a reply of ${stored.map(quote).join(', ')} here is taken as the answer and published: a respondent who wants to stop is kept in the survey; route stop words (matches any of "${STOP_WORDS.filter((s) => s === s.toLowerCase()).join(',')}") to a goodbye before the answer is checked`);
+      add(q.name, 'transitions.incomingMessage', 'warning', 'no-opt-out', `a reply of ${stored.map(quote).join(', ')} here is taken as the answer and published: a respondent who wants to stop is kept in the survey; route stop words (matches any of "${PROBED_STOP_WORDS.filter((s) => s === s.toLowerCase()).join(',')}") to a goodbye before the answer is checked`);
     }
   }
 }
