@@ -18,7 +18,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Product } from '../twilio/client.js';
-import { createApi2010, type PhoneNumberSeed, type PhoneNumberSnapshot } from './twilio/api2010.js';
+import { createApi2010, type MessageSeed, type MessageSnapshot, type MessageStatus, type PhoneNumberSeed, type PhoneNumberSnapshot } from './twilio/api2010.js';
 import { type ApiRequest, counter, findRoute, type Reply, type Route, TwilioError } from './twilio/http.js';
 import { createMessaging, type MessagingServiceSeed, type MessagingServiceSnapshot } from './twilio/messaging.js';
 import { createServerless, type ServerlessServiceSnapshot } from './twilio/serverless.js';
@@ -27,7 +27,7 @@ import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
 import type { RunningSyncServer } from './sync-server.js';
 import { prng } from './prng.js';
 
-export type { FlowSnapshot, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
+export type { FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
 
 /** Uploads are up to 10 MB; anything else is a small form. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
@@ -89,6 +89,10 @@ export interface RunningTwilioServer {
   /** Studio flows with every revision. */
   flows(): FlowSnapshot[];
   phoneNumbers(): PhoneNumberSnapshot[];
+  /** Messages (API 2010): seed one as Twilio would log it, move it on (delivered, read, failed…), list them. */
+  addMessage(seed: MessageSeed): string;
+  updateMessage(sid: string, change: { status: MessageStatus; errorCode?: number | null }): void;
+  messages(): MessageSnapshot[];
   messagingServices(): MessagingServiceSnapshot[];
   syncServices(): SyncServiceSnapshot[];
   /** The Sync stand-in behind /sync (its maps, lists and own faults). */
@@ -292,6 +296,9 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     serverless: () => serverless.snapshot(),
     flows: () => studio.snapshot(),
     phoneNumbers: () => api.snapshot(),
+    addMessage: (seed) => api.addMessage(seed),
+    updateMessage: (sid, change) => api.updateMessage(sid, change),
+    messages: () => api.messages(),
     messagingServices: () => messaging.snapshot(),
     syncServices: () => sync.snapshot(),
     sync: sync.server,

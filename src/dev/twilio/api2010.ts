@@ -1,7 +1,9 @@
-// API 2010-04-01 for the Twilio stand-in: the account (for credential checks)
-// and IncomingPhoneNumbers (list with PhoneNumber/FriendlyName filters, fetch,
-// update of the webhooks), with the 2010 API's own page shape, `.json` paths
-// and RFC 2822 dates, as twilio_api_v2010.json has them.
+// API 2010-04-01 for the Twilio stand-in: the account (for credential checks),
+// IncomingPhoneNumbers (list with PhoneNumber/FriendlyName filters, fetch,
+// update of the webhooks) and Messages (list with To/From/DateSent filters,
+// fetch; tests seed them with addMessage and move them on with
+// updateMessage), with the 2010 API's own page shape, `.json` paths and
+// RFC 2822 dates, as twilio_api_v2010.json has them.
 
 import {
   type ApiRequest,
@@ -49,6 +51,39 @@ interface PhoneNumber {
   readonly fields: Record<string, string | boolean | null>;
 }
 
+export type MessageStatus = 'accepted' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'receiving' | 'received';
+export type MessageDirection = 'inbound' | 'outbound-api' | 'outbound-reply';
+
+export interface MessageSeed {
+  readonly direction: MessageDirection;
+  /** E.164 or a channel address (whatsapp:+2547…). */
+  readonly from: string;
+  readonly to: string;
+  /** 'delivered' for outbound and 'received' for inbound when unset. */
+  readonly status?: MessageStatus;
+  readonly errorCode?: number;
+  readonly body?: string;
+  /** Milliseconds since the epoch; the stand-in's clock when unset. */
+  readonly dateSent?: number;
+}
+
+export interface MessageSnapshot {
+  readonly sid: string;
+  readonly direction: MessageDirection;
+  readonly from: string;
+  readonly to: string;
+  readonly status: MessageStatus;
+  readonly errorCode: number | null;
+  readonly dateSent: number;
+}
+
+interface Message extends MessageSnapshot {
+  readonly seq: number;
+  readonly body: string;
+  readonly created: number;
+  updated: number;
+}
+
 export interface Api2010Options {
   readonly accountSid: string;
   readonly authToken: string;
@@ -63,6 +98,38 @@ export interface Api2010 {
   snapshot(): PhoneNumberSnapshot[];
   /** The SID of a phone number the stand-in has, by E.164. */
   sidOf(phoneNumber: string): string | undefined;
+  /** A message as Twilio would log it (an opener sent, a reply received); returns its SID. */
+  addMessage(seed: MessageSeed): string;
+  /** A message's later status (delivered, read, failed…) and error code. */
+  updateMessage(sid: string, change: { status: MessageStatus; errorCode?: number | null }): void;
+  messages(): MessageSnapshot[];
+}
+
+const ADDRESS = /^(?:[a-z]+:)?\+[1-9]\d{6,14}$/;
+
+/** Short texts for the error codes tests use; Twilio's own error_message wording varies and is not for programs. */
+const ERROR_MESSAGES: Readonly<Record<number, string>> = {
+  11200: 'HTTP retrieval failure',
+  21211: "Invalid 'To' Phone Number",
+  21610: 'Attempt to send to unsubscribed recipient',
+  30003: 'Unreachable destination handset',
+  30005: 'Unknown destination handset',
+  30006: 'Landline or unreachable carrier',
+  30007: 'Message filtered',
+  63016: 'Failed to send freeform message because you are outside the allowed window',
+  63018: 'Rate limit exceeded for Channel',
+  63024: 'Invalid message recipient',
+};
+
+/**
+ * A DateSent filter value: a day (YYYY-MM-DD, GMT) or an instant, as the
+ * range [from, to) it stands for.
+ */
+function sentRange(name: string, value: string): { from: number; to: number } {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const at = Date.parse(day ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(at)) throw invalid(name, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time');
+  return { from: at, to: at + (day ? 86_400_000 : 1000) };
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -125,7 +192,33 @@ export function createApi2010(options: Api2010Options): Api2010 {
     });
   }
 
+  const messages = new Map<string, Message>();
   const accountPath = `/2010-04-01/Accounts/${accountSid}`;
+  const messageBody = (m: Message) => {
+    const uri = `${accountPath}/Messages/${m.sid}.json`;
+    return {
+      account_sid: accountSid,
+      api_version: '2010-04-01',
+      body: m.body,
+      date_created: rfc2822(m.created),
+      date_sent: rfc2822(m.dateSent),
+      date_updated: rfc2822(m.updated),
+      direction: m.direction,
+      error_code: m.errorCode,
+      error_message: m.errorCode === null ? null : (ERROR_MESSAGES[m.errorCode] ?? 'Error'),
+      from: m.from,
+      messaging_service_sid: null,
+      num_media: '0',
+      num_segments: '1',
+      price: null,
+      price_unit: 'USD',
+      sid: m.sid,
+      status: m.status,
+      subresource_uris: { media: `${accountPath}/Messages/${m.sid}/Media.json`, feedback: `${accountPath}/Messages/${m.sid}/Feedback.json` },
+      to: m.to,
+      uri,
+    };
+  };
   const numberBody = (n: PhoneNumber) => ({
     account_sid: accountSid,
     address_sid: null,
@@ -243,10 +336,77 @@ export function createApi2010(options: Api2010Options): Api2010 {
         return { status: 200, body: numberBody(n) };
       },
     },
+    {
+      method: 'GET',
+      pattern: '/2010-04-01/Accounts/:AccountSid/Messages.json',
+      handle: (r, p) => {
+        ownAccount(r, p.AccountSid as string);
+        const to = r.query.get('To');
+        const from = r.query.get('From');
+        // DateSent=day, DateSent<=…, DateSent>=… (the name keeps its < or >; '=' is the separator).
+        const on = r.query.get('DateSent');
+        const before = r.query.get('DateSent<');
+        const after = r.query.get('DateSent>');
+        const tests: Array<(m: Message) => boolean> = [];
+        if (to !== null) tests.push((m) => m.to === to);
+        if (from !== null) tests.push((m) => m.from === from);
+        if (on !== null) {
+          const range = sentRange('DateSent', on);
+          tests.push((m) => m.dateSent >= range.from && m.dateSent < range.to);
+        }
+        if (before !== null) {
+          const range = sentRange('DateSent<', before);
+          tests.push((m) => m.dateSent < range.to);
+        }
+        if (after !== null) {
+          const range = sentRange('DateSent>', after);
+          tests.push((m) => m.dateSent >= range.from);
+        }
+        const listed = [...messages.values()].filter((m) => tests.every((t) => t(m)));
+        return { status: 200, body: page2010('messages', listed.map((m): Entry => ({ seq: m.seq, body: messageBody(m) })), r) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
+      handle: (r, p) => {
+        ownAccount(r, p.AccountSid as string);
+        const m = messages.get(p.Sid as string);
+        if (!m) throw notFound(r.path);
+        return { status: 200, body: messageBody(m) };
+      },
+    },
   ];
+
+  const snapshotOf = (m: Message): MessageSnapshot => ({ sid: m.sid, direction: m.direction, from: m.from, to: m.to, status: m.status, errorCode: m.errorCode, dateSent: m.dateSent });
 
   return {
     routes,
+    addMessage(seed) {
+      for (const address of [seed.from, seed.to]) if (!ADDRESS.test(address)) throw new RangeError(`twilio-server: message address ${address} is not E.164 or a channel address (whatsapp:+…)`);
+      const now = clock();
+      const sid = newSid('SM');
+      messages.set(sid, {
+        sid,
+        seq: seq(),
+        direction: seed.direction,
+        from: seed.from,
+        to: seed.to,
+        status: seed.status ?? (seed.direction === 'inbound' ? 'received' : 'delivered'),
+        errorCode: seed.errorCode ?? null,
+        body: seed.body ?? '',
+        dateSent: seed.dateSent ?? now,
+        created: seed.dateSent ?? now,
+        updated: now,
+      });
+      return sid;
+    },
+    updateMessage(sid, change) {
+      const m = messages.get(sid);
+      if (!m) throw new RangeError(`twilio-server: no message ${sid}`);
+      messages.set(sid, { ...m, status: change.status, errorCode: change.errorCode === undefined ? m.errorCode : change.errorCode, updated: clock() });
+    },
+    messages: () => [...messages.values()].map(snapshotOf),
     snapshot: () =>
       [...numbers.values()].map((n) => ({
         sid: n.sid,
