@@ -1,0 +1,54 @@
+// The contact list, read only to join Twilio's messages to caseids: each
+// number becomes E.164 in memory and is never printed or written. Numbers are
+// parsed as launch parses them (libphonenumber-js, --default-country for
+// national numbers); one that does not parse was never sent and joins nothing.
+
+import parsePhoneNumber, { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+import { EXIT_USAGE, UserError } from '../cli/common.js';
+import { columnsOf, readTableFile } from './table-file.js';
+
+/** Column names taken for the number when --number-column is not given, in order. */
+const NUMBER_COLUMNS = ['phone', 'phone_number', 'number', 'mobile', 'msisdn', 'whatsapp', 'tel', 'telephone'];
+
+export interface Contacts {
+  /** caseid by E.164 number. */
+  readonly caseOf: ReadonlyMap<string, string>;
+  /** Rows whose number does not parse (they were never sent). */
+  readonly unparsable: number;
+}
+
+export function countryCode(value: string | undefined): CountryCode | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  if (!isSupportedCountry(upper)) throw new UserError(`--default-country ${value} is not a country code: give two letters, e.g. KE or GH`, EXIT_USAGE);
+  return upper;
+}
+
+/** A Twilio address (whatsapp:+2547…, +2547…) as E.164. */
+export const e164Of = (address: string | null | undefined): string => (address ?? '').replace(/^[a-z]+:/i, '');
+
+export async function readContacts(file: string, options: { numberColumn?: string; defaultCountry?: CountryCode }): Promise<Contacts> {
+  const table = await readTableFile(file, 'the contact list');
+  const lower = table.header.map((h) => h.toLowerCase());
+  const numberName = options.numberColumn ?? NUMBER_COLUMNS.find((n) => lower.includes(n));
+  if (numberName === undefined) {
+    throw new UserError(`the contact list ${file} has no number column (looked for ${NUMBER_COLUMNS.join(', ')}; its columns: ${table.header.join(', ')}): name it with --number-column`, EXIT_USAGE);
+  }
+  const at: Record<string, number> = columnsOf(table, ['caseid', numberName], file, 'the contact list');
+  const caseAt = at.caseid as number;
+  const numberAt = at[numberName] as number;
+  const caseOf = new Map<string, string>();
+  let unparsable = 0;
+  for (const { cells } of table.rows) {
+    const caseid = cells[caseAt] ?? '';
+    const raw = e164Of(cells[numberAt] ?? '');
+    const parsed = raw === '' ? undefined : parsePhoneNumber(raw, options.defaultCountry);
+    if (caseid === '' || !parsed?.isValid()) {
+      unparsable += 1;
+      continue;
+    }
+    // The first caseid keeps a number listed twice (launch refuses such lists; an old one may have it).
+    if (!caseOf.has(parsed.number)) caseOf.set(parsed.number, caseid);
+  }
+  return { caseOf, unparsable };
+}
