@@ -22,6 +22,8 @@ import { startTwilioMocks, type TwilioMocks } from './helpers/prism.js';
 const SENDER = '+15005550006';
 const flowFile = join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json');
 const header = flowColumns(readFlow(flowFile)).header;
+/** The Function path of each Run Function widget of the repository's flow, in order (encrypt, publish, …). */
+const runFunctionPaths = readFlow(flowFile).states.filter((w) => w.type === 'run-function').map((w) => new URL(String(w.properties.url)).pathname);
 
 let mocks: TwilioMocks;
 let sheets: RunningSheetsServer;
@@ -132,7 +134,7 @@ describe('deploy', () => {
     const revision = flow?.revisions.at(-1);
     expect(revision?.commitMessage).toContain(DEPLOY_MARKER);
     const widgets = ((revision?.definition as { states: Array<{ type: string; properties: Record<string, string> }> }).states).filter((w) => w.type === 'run-function');
-    expect(widgets.map((w) => w.properties.url)).toEqual([`https://${environment?.domainName}/encrypt`, `https://${environment?.domainName}/publish`]);
+    expect(widgets.map((w) => w.properties.url)).toEqual(runFunctionPaths.map((path) => `https://${environment?.domainName}${path}`));
     expect(widgets.every((w) => w.properties.service_sid === service?.sid && w.properties.environment_sid === environment?.sid)).toBe(true);
     // The sender now hands incoming messages to the flow; the previous target is reported.
     expect(mocks.server.phoneNumbers()[0]?.smsUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/${mocks.accountSid}/Flows/${flow?.sid}`);
@@ -182,7 +184,7 @@ describe('deploy', () => {
     const file = JSON.parse(readFileSync(join(project, 'flows', 'pulled.json'), 'utf8')) as { description: string; states: Array<{ type: string; properties: Record<string, string> }> };
     expect(file.description).toBe('edited in the Console');
     const widgets = file.states.filter((w) => w.type === 'run-function');
-    expect(widgets.map((w) => w.properties.service_sid)).toEqual([PLACEHOLDER_SERVICE_SID, PLACEHOLDER_SERVICE_SID]);
+    expect(widgets.map((w) => w.properties.service_sid)).toEqual(runFunctionPaths.map(() => PLACEHOLDER_SERVICE_SID));
     // Apart from the Console's edit, the pulled file is the repository's flow.
     expect({ ...file, description: undefined }).toEqual({ ...JSON.parse(readFileSync(flowFile, 'utf8')), description: undefined });
     rmSync(join(project, 'flows', 'pulled.json'));
