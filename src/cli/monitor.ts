@@ -92,7 +92,7 @@ Examples:
       if (unmatched > 0) warn(`${plural(unmatched, 'caseid')} of the tracker ${unmatched === 1 ? 'is' : 'are'} not in the contact list (or ${unmatched === 1 ? 'its number does' : 'their numbers do'} not parse): ${unmatched === 1 ? 'its' : 'their'} messages cannot be matched; is it the list given to launch, with the same --default-country?`);
       const { twilio } = await twilioFor(opts.env);
       const sent = tracker.map((r) => r.sentAt).filter((t): t is number => t !== undefined);
-      const since = sent.length > 0 ? new Date(Math.min(...sent) - LOOK_BACK_MS) : undefined;
+      const since = sent.length > 0 ? new Date(sent.reduce((a, b) => Math.min(a, b)) - LOOK_BACK_MS) : undefined;
       const executions = new Set(tracker.map((r) => r.executionSid).filter((s) => s !== ''));
       const signal = stopSignal();
       let warnedExecutions = false;
