@@ -3,6 +3,7 @@
 import { benchDecryptCsv } from './decrypt-csv.js';
 import { benchEndToEnd } from './e2e.js';
 import { benchEncrypt } from './encrypt.js';
+import { benchLaunch } from './launch.js';
 import { benchPublish } from './publish.js';
 
 const only = process.env.BENCH_ONLY;
@@ -11,4 +12,5 @@ if (!only || only === 'encrypt') await benchEncrypt();
 if (!only || only === 'publish') await benchPublish();
 if (!only || only === 'e2e') await benchEndToEnd();
 if (!only || only === 'decrypt-csv') await benchDecryptCsv();
+if (!only || only === 'launch') await benchLaunch();
 console.log(`\nbenchmark process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

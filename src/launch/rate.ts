@@ -1,6 +1,6 @@
-// A token bucket: `perSecond` tokens a second, at most a tenth of a second's
-// worth saved up, so sends are paced evenly and a late timer catches up
-// without bursting. A 429 pauses it for everyone (pauseFor).
+// A token bucket: `perSecond` tokens a second and at most one saved up, so
+// sends are paced evenly and no 1 s window gets more than the rate (+1):
+// Twilio counts new executions a second. A 429 pauses it for everyone (pauseFor).
 
 /** Twilio's limit on new REST-triggered Studio Executions per account. */
 export const EXECUTIONS_PER_SECOND = 20;
@@ -12,7 +12,7 @@ export class TokenBucket {
   private readonly capacity: number;
 
   constructor(readonly perSecond: number) {
-    this.capacity = Math.max(1, perSecond / 10);
+    this.capacity = 1;
   }
 
   private refill(now: number): void {

@@ -65,7 +65,8 @@ export async function runLaunch(options: RunOptions): Promise<RunSummary> {
       if (result.kind === 'throttled') {
         summary.throttled++;
         if (++throttles > MAX_THROTTLES) return fail(`Twilio answered 429 (too many requests) ${MAX_THROTTLES} times: lower --rate`);
-        wait = result.retryAfterMs ?? backoff(Math.min(throttles, 5));
+        // Without Retry-After, one second: Twilio's limit is counted per second.
+        wait = result.retryAfterMs ?? 1000;
         bucket.pauseFor(wait);
       } else {
         if (++attempts >= maxAttempts) return fail(`${result.why}, ${maxAttempts} tries`);
