@@ -125,7 +125,8 @@ async function launch(contactsPath: string, opts: LaunchCliOptions): Promise<voi
   const pending = list.contacts.filter((c) => previous.get(c.caseid)?.status === 'pending');
   let found = new Map<string, string>();
   if (pending.length > 0) {
-    const since = new Date(Math.min(...pending.map((c) => Date.parse(previous.get(c.caseid)?.sentAt ?? '') || Date.now())) - 60_000);
+    const earliest = pending.reduce((t, c) => Math.min(t, Date.parse(previous.get(c.caseid)?.sentAt ?? '') || t), Date.now());
+    const since = new Date(earliest - 60_000);
     found = await executionsSince(twilio, flow.sid, since);
   }
   const skipped = list.contacts.filter((c) => previous.get(c.caseid)?.status === 'launched').length;
