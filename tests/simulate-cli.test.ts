@@ -20,9 +20,11 @@ it('runs scripted respondents through the flow on the local stack and writes pri
   const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--transcript', transcripts, '--keys', join(dir, 'keys')]);
   expect(res.code, res.stderr).toBe(0);
   expect(res.stdout).toContain('5 executions in');
-  expect(res.stdout).toContain('5 completed, 0 handed off, 0 failed; 4 stored by publish');
-  expect(res.stdout).toMatch(/^ended at: thanks 4 completed, bye_declined 1 completed$/m);
-  expect(res.stdout).toContain('rows in the local sheet: 4');
+  expect(res.stdout).toContain('5 completed, 0 handed off, 0 failed; 5 stored by publish');
+  // One row per execution: the declined respondent's row holds only its outcome.
+  expect(res.stdout).toMatch(/^outcomes: complete 4, declined 1$/m);
+  expect(res.stdout).toMatch(/^ended at: thanks 4 completed, publish_outcome 1 completed$/m);
+  expect(res.stdout).toContain('rows in the local sheet: 5');
   const files = readdirSync(transcripts);
   expect(files).toHaveLength(5);
   for (const f of files) {
@@ -30,7 +32,7 @@ it('runs scripted respondents through the flow on the local stack and writes pri
     expect(statSync(join(transcripts, f)).mode & 0o077).toBe(0);
   }
   const declined = files.map((f) => readFileSync(join(transcripts, f), 'utf8')).find((t) => t.includes('[bye_declined]'));
-  expect(declined).toMatch(/-- completed at bye_declined\n$/);
+  expect(declined).toMatch(/-- completed at publish_outcome\n$/);
 });
 
 it('generates respondents from the flow\'s own choices, with faults in the Sheets server', async () => {
@@ -47,9 +49,10 @@ it('exits 1 when executions fail, with each distinct reason counted and no answe
     // Signed with another token: every call to a Function is refused, as with a wrong AUTH_TOKEN.
     const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--functions-url', functions.url], { env: { AUTH_TOKEN: `x${AUTH_TOKEN.slice(1)}` } });
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain('4 failed');
+    expect(res.stdout).toContain('5 failed');
     expect(res.stdout).toMatch(/^4 executions failed: encrypt \(\/encrypt\) answered HTTP 403 SIGNATURE_INVALID: missing or invalid X-Twilio-Signature/m);
-    expect(res.stderr).toContain('sealed-survey: 4 of 5 executions failed; the reasons are listed above');
+    expect(res.stdout).toMatch(/^1 execution failed: publish_outcome \(\/publish\) answered HTTP 403 SIGNATURE_INVALID/m);
+    expect(res.stderr).toContain('sealed-survey: 5 of 5 executions failed; the reasons are listed above');
     const answers = (JSON.parse(readFileSync('flows/answers/demo.json', 'utf8')) as Array<{ replies: string[] }>).flatMap((r) => r.replies).filter((a) => a.length > 8);
     for (const answer of answers) expect(`${res.stdout}${res.stderr}`).not.toContain(answer);
   } finally {
@@ -131,7 +134,7 @@ it('uses the operator\'s own sheet and keys when the env file sets SHEET_ID', as
     const res = await runCli('sealed-survey', ['simulate', 'flows/whatsapp-survey.json', '--answers', 'flows/answers/demo.json', '--env-file', envFile]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stderr).toContain('with your env file');
-    expect(sheets.rows(id, 'Mine')).toHaveLength(5);
+    expect(sheets.rows(id, 'Mine')).toHaveLength(6);
   } finally {
     await Promise.all([sheets.stop(), sync.stop()]);
   }
