@@ -5,7 +5,8 @@ import { interrupt } from './common.js';
 
 const useColor = (stream: NodeJS.WriteStream = process.stderr) => stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 
-function paint(code: number, text: string, stream?: NodeJS.WriteStream): string {
+/** `text` in colour `code` when `stream` (stderr by default) is a terminal and NO_COLOR is unset. */
+export function paint(code: number, text: string, stream?: NodeJS.WriteStream): string {
   return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 

@@ -3,16 +3,14 @@
 
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { encodeCell } from '../csv/scan.js';
-import { fmtInt } from '../cli/terminal.js';
+import { fmtInt, paint } from '../cli/terminal.js';
 import { explainError } from './error-codes.js';
 import { STATES, type CaseState, type Summary } from './status.js';
-
-const useColor = (stream: NodeJS.WriteStream) => stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 
 const STATE_COLOR: Partial<Record<CaseState, number>> = { failed: 31, 'answered back': 32, unsolicited: 33 };
 
 export function summaryTable(summary: Summary, context: { asOf: Date; stream: NodeJS.WriteStream }): string {
-  const paint = (code: number | undefined, text: string) => (code !== undefined && useColor(context.stream) ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const color = (code: number | undefined, text: string) => (code === undefined ? text : paint(code, text, context.stream));
   const lines: string[] = [];
   const total = summary.cases.length;
   lines.push(`${fmtInt(total)} respondents in the tracker, as of ${context.asOf.toISOString().replace(/\.\d{3}Z$/, 'Z')}`, '');
@@ -21,12 +19,12 @@ export function summaryTable(summary: Summary, context: { asOf: Date; stream: No
   for (const state of STATES) {
     const n = summary.counts[state];
     const share = total === 0 ? 0 : (100 * n) / total;
-    lines.push(`${paint(n > 0 ? STATE_COLOR[state] : undefined, state.padEnd(width))}  ${fmtInt(n).padStart(11)}  ${share.toFixed(1).padStart(5)}%`);
+    lines.push(`${color(n > 0 ? STATE_COLOR[state] : undefined, state.padEnd(width))}  ${fmtInt(n).padStart(11)}  ${share.toFixed(1).padStart(5)}%`);
   }
   lines.push('');
   const e = summary.executions;
   if (e.active + e.ended + e.unknown > 0) lines.push(`executions: ${fmtInt(e.active)} active, ${fmtInt(e.ended)} ended${e.unknown > 0 ? `, ${fmtInt(e.unknown)} not found in Studio` : ''}`);
-  if (summary.lostReplies > 0) lines.push(paint(31, `lost replies: ${fmtInt(summary.lostReplies)} (the respondent answered and Twilio could not hand the answer to the flow)`));
+  if (summary.lostReplies > 0) lines.push(color(31, `lost replies: ${fmtInt(summary.lostReplies)} (the respondent answered and Twilio could not hand the answer to the flow)`));
   if (summary.fromUnknownNumbers > 0) lines.push(`messages from numbers not in the contact list: ${fmtInt(summary.fromUnknownNumbers)}`);
   if (summary.errors.length > 0) {
     lines.push('', 'error  on        respondents  meaning');
