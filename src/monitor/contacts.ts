@@ -1,14 +1,13 @@
 // The contact list, read only to join Twilio's messages to caseids: each
 // number becomes E.164 in memory and is never printed or written. Numbers are
-// parsed as launch parses them (libphonenumber-js, --default-country for
+// parsed by launch's own parser (libphonenumber-js, --default-country for
 // national numbers); one that does not parse was never sent and joins nothing.
 
-import parsePhoneNumber, { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { EXIT_USAGE, UserError } from '../cli/common.js';
+import { NUMBER_COLUMNS } from '../launch/contacts.js';
+import { isCountry, parseNumber } from '../launch/numbers.js';
 import { columnsOf, readTableFile } from './table-file.js';
-
-/** Column names taken for the number when --number-column is not given, in order. */
-const NUMBER_COLUMNS = ['phone', 'phone_number', 'number', 'mobile', 'msisdn', 'whatsapp', 'tel', 'telephone'];
 
 export interface Contacts {
   /** caseid by E.164 number. */
@@ -20,7 +19,7 @@ export interface Contacts {
 export function countryCode(value: string | undefined): CountryCode | undefined {
   if (value === undefined) return undefined;
   const upper = value.toUpperCase();
-  if (!isSupportedCountry(upper)) throw new UserError(`--default-country ${value} is not a country code: give two letters, e.g. KE or GH`, EXIT_USAGE);
+  if (!isCountry(upper)) throw new UserError(`--default-country ${value} is not a country code: give two letters, e.g. KE or GH`, EXIT_USAGE);
   return upper;
 }
 
@@ -41,14 +40,14 @@ export async function readContacts(file: string, options: { numberColumn?: strin
   let unparsable = 0;
   for (const { cells } of table.rows) {
     const caseid = cells[caseAt] ?? '';
-    const raw = e164Of(cells[numberAt] ?? '');
-    const parsed = raw === '' ? undefined : parsePhoneNumber(raw, options.defaultCountry);
-    if (caseid === '' || !parsed?.isValid()) {
+    // Parsed exactly as launch parsed it, or the join would miss.
+    const parsed = parseNumber(e164Of(cells[numberAt] ?? ''), options.defaultCountry);
+    if (caseid === '' || !parsed.ok) {
       unparsable += 1;
       continue;
     }
     // The first caseid keeps a number listed twice (launch refuses such lists; an old one may have it).
-    if (!caseOf.has(parsed.number)) caseOf.set(parsed.number, caseid);
+    if (!caseOf.has(parsed.e164)) caseOf.set(parsed.e164, caseid);
   }
   return { caseOf, unparsable };
 }
