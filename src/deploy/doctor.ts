@@ -6,7 +6,7 @@ import { PENDING_MAP } from '../queue/sync-queue.js';
 import { plural } from '../plural.js';
 import { CONTEXT_LIMIT_BYTES, contextBytes } from './context-size.js';
 import { DEPLOY_MARKER, deploymentOf, latestRevision, readExisting } from './deploy.js';
-import { flowWebhook } from './webhook.js';
+import { flowWebhook, senderOwner } from './webhook.js';
 
 export interface Check {
   readonly name: string;
@@ -100,22 +100,8 @@ export async function doctor(twilio: TwilioSdk.Twilio, options: DoctorOptions): 
     const target = flowWebhook(options.accountSid, flowSid);
     const number = options.number;
     const masked = `…${number.slice(-4)}`;
-    let current: string | undefined;
-    let found = false;
-    for (const service of await twilio.messaging.v1.services.list()) {
-      if ((await twilio.messaging.v1.services(service.sid).phoneNumbers.list()).some((n) => n.phoneNumber === number)) {
-        current = service.inboundRequestUrl ?? undefined;
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      const [owned] = await twilio.api.v2010.accounts(twilio.accountSid).incomingPhoneNumbers.list({ phoneNumber: number, limit: 1 });
-      if (owned) {
-        current = owned.smsUrl || undefined;
-        found = true;
-      }
-    }
+    const found = await senderOwner(twilio, number);
+    const current = found?.url;
     checks.push(
       !found
         ? { name: `sender ${masked}`, ok: false, detail: 'not a number of this account', fix: 'check --number' }

@@ -27,19 +27,31 @@ export function senderNumber(value: string): string | undefined {
   return /^\+[1-9][0-9]{6,14}$/.test(number) ? number : undefined;
 }
 
-export async function pointSender(twilio: TwilioSdk.Twilio, number: string, target: string, dryRun: boolean): Promise<WebhookChange> {
+/** Who owns a sender and where its incoming messages go: a Messaging Service (which then decides) or the phone number itself. */
+export interface SenderOwner {
+  readonly owner: 'phone number' | 'messaging service';
+  readonly sid: string;
+  /** The incoming-message webhook now; undefined when none is set. */
+  readonly url: string | undefined;
+}
+
+/** The sender's owner in this account, or undefined when the account does not list it (a sender registered elsewhere). */
+export async function senderOwner(twilio: TwilioSdk.Twilio, number: string): Promise<SenderOwner | undefined> {
   for (const service of await twilio.messaging.v1.services.list()) {
     const numbers = await twilio.messaging.v1.services(service.sid).phoneNumbers.list();
-    if (!numbers.some((n) => n.phoneNumber === number)) continue;
-    const previous = service.inboundRequestUrl ?? undefined;
-    const changed = previous !== target;
-    if (changed && !dryRun) await twilio.messaging.v1.services(service.sid).update({ inboundRequestUrl: target, inboundMethod: 'POST' });
-    return { owner: 'messaging service', sid: service.sid, previous, target, changed };
+    if (numbers.some((n) => n.phoneNumber === number)) return { owner: 'messaging service', sid: service.sid, url: service.inboundRequestUrl ?? undefined };
   }
   const [owned] = await twilio.api.v2010.accounts(twilio.accountSid).incomingPhoneNumbers.list({ phoneNumber: number, limit: 1 });
-  if (!owned) throw new SenderNotFound(`no phone number or Messaging Service of this account has ${number.slice(0, -4).replace(/\d/g, '•')}${number.slice(-4)}: check --number (a WhatsApp sender registered elsewhere is set in the Console: Messaging → Senders)`);
-  const previous = owned.smsUrl || undefined;
-  const changed = previous !== target;
-  if (changed && !dryRun) await twilio.api.v2010.accounts(twilio.accountSid).incomingPhoneNumbers(owned.sid).update({ smsUrl: target, smsMethod: 'POST' });
-  return { owner: 'phone number', sid: owned.sid, previous, target, changed };
+  return owned ? { owner: 'phone number', sid: owned.sid, url: owned.smsUrl || undefined } : undefined;
+}
+
+export async function pointSender(twilio: TwilioSdk.Twilio, number: string, target: string, dryRun: boolean): Promise<WebhookChange> {
+  const found = await senderOwner(twilio, number);
+  if (!found) throw new SenderNotFound(`no phone number or Messaging Service of this account has …${number.slice(-4)}: check --number (a WhatsApp sender registered elsewhere is set in the Console: Messaging → Senders)`);
+  const changed = found.url !== target;
+  if (changed && !dryRun) {
+    if (found.owner === 'messaging service') await twilio.messaging.v1.services(found.sid).update({ inboundRequestUrl: target, inboundMethod: 'POST' });
+    else await twilio.api.v2010.accounts(twilio.accountSid).incomingPhoneNumbers(found.sid).update({ smsUrl: target, smsMethod: 'POST' });
+  }
+  return { owner: found.owner, sid: found.sid, previous: found.url, target, changed };
 }

@@ -9,7 +9,7 @@ import type TwilioSdk from 'twilio';
 import { parseFlow, type FlowDefinition } from '../flow/definition.js';
 import { liquidReferences } from '../flow/lint.js';
 import { surveyCheckId, surveyChecks } from '../flow/survey-checks.js';
-import { flowWebhook } from '../deploy/webhook.js';
+import { flowWebhook, senderOwner } from '../deploy/webhook.js';
 import { maskNumber } from './numbers.js';
 
 export interface LaunchFlow {
@@ -61,15 +61,6 @@ async function findFlow(twilio: TwilioSdk.Twilio, ref: string) {
   return (await twilio.studio.v2.flows.list()).find((f) => f.friendlyName === ref);
 }
 
-/** Where the sender's incoming messages go, or undefined when this account does not list it. */
-async function senderWebhook(twilio: TwilioSdk.Twilio, number: string): Promise<{ url: string | undefined } | undefined> {
-  for (const service of await twilio.messaging.v1.services.list()) {
-    if ((await twilio.messaging.v1.services(service.sid).phoneNumbers.list()).some((n) => n.phoneNumber === number)) return { url: service.inboundRequestUrl ?? undefined };
-  }
-  const [owned] = await twilio.api.v2010.accounts(twilio.accountSid).incomingPhoneNumbers.list({ phoneNumber: number, limit: 1 });
-  return owned ? { url: owned.smsUrl || undefined } : undefined;
-}
-
 export async function launchChecks(twilio: TwilioSdk.Twilio, input: CheckInput): Promise<CheckResult> {
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -98,7 +89,7 @@ export async function launchChecks(twilio: TwilioSdk.Twilio, input: CheckInput):
   }
 
   const masked = maskNumber(input.sender);
-  const webhook = await senderWebhook(twilio, input.sender);
+  const webhook = await senderOwner(twilio, input.sender);
   const target = flowWebhook(input.accountSid, flow.sid);
   if (!webhook) {
     const message = `sender ${masked} is not a phone number or Messaging Service number this account lists, so where its replies go cannot be checked: check --from; for a WhatsApp sender registered in the Console (Messaging → Senders), check that its webhook is ${target}`;
