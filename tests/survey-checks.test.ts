@@ -396,3 +396,25 @@ describe('one row per execution, saying how it ended', () => {
     expect(rowFindings(flow)).toEqual([]);
   });
 });
+
+describe('no-outcome-column', () => {
+  const flowWith = (parameters: Array<{ key: string; value: string }>) =>
+    parseFlow(
+      JSON.stringify({
+        states: [
+          { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingMessage', next: 'publish' }], properties: {} },
+          { name: 'publish', type: 'run-function', transitions: [{ event: 'success' }, { event: 'fail' }], properties: { url: 'https://x-1234-dev.twil.io/publish', parameters } },
+        ],
+        initial_state: 'Trigger',
+        flags: { allow_concurrent_calls: true },
+      }),
+      'inline.json',
+    );
+
+  it('warns a survey that publishes no outcome (attrition cannot be counted), and not one that does', () => {
+    const without = surveyChecks(flowWith([{ key: 'execution_sid', value: '{{flow.sid}}' }]), 'inline.json').filter((f) => surveyCheckId(f) === 'no-outcome-column');
+    expect(without.map((f) => [f.widget, f.severity])).toEqual([['publish', 'warning']]);
+    const withOutcome = surveyChecks(flowWith([{ key: 'execution_sid', value: '{{flow.sid}}' }, { key: 'outcome', value: '{{flow.variables.outcome}}' }]), 'inline.json');
+    expect(withOutcome.map(surveyCheckId)).not.toContain('no-outcome-column');
+  });
+});

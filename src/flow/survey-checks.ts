@@ -32,6 +32,7 @@ export const SURVEY_CHECK_IDS = [
   'rest-not-routed',
   'message-too-long',
   'terminal-without-row',
+  'no-outcome-column',
   'publish-fail-thanks',
   'encrypt-fail-publishes',
 ] as const;
@@ -303,7 +304,13 @@ const outcomeOnly = (w: Widget) => keyValues(w.properties.parameters).every((p) 
 function checkRows(flow: FlowDefinition, byName: Map<string, Widget>, add: Add): void {
   const publishes = flow.states.filter(isPublish);
   // Only flows that record outcomes (a publish widget with an outcome parameter) are held to one row per path.
-  if (!publishes.some((w) => keyValues(w.properties.parameters).some((p) => p.key === OUTCOME_COLUMN))) return;
+  if (!publishes.some((w) => keyValues(w.properties.parameters).some((p) => p.key === OUTCOME_COLUMN))) {
+    const [first] = publishes;
+    if (first) {
+      add(first.name, 'parameters', 'warning', 'no-outcome-column', `the survey publishes no ${OUTCOME_COLUMN} column, so a declined, stopped or unreachable respondent leaves no row and attrition cannot be counted: publish ${OUTCOME_COLUMN} and ${FINAL_STATUS_COLUMN} on every way out of the flow (flows/whatsapp-survey.json shows how; the values are in src/flow/outcomes.ts)`);
+    }
+    return;
+  }
   // Ways out of the flow that no publish widget precedes: (widget, published yet) states from the trigger.
   const trigger = flow.states.find((w) => w.type === 'trigger');
   const seen = new Set<string>();
