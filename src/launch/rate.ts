@@ -1,6 +1,9 @@
-// A token bucket: `perSecond` tokens a second and at most one saved up, so
-// sends are paced evenly and no 1 s window gets more than the rate (+1):
-// Twilio counts new executions a second. A 429 pauses it for everyone (pauseFor).
+// A token bucket: `perSecond` tokens a second, with a small reserve (one
+// token, or 5% of a second's tokens at higher rates) that absorbs the
+// timers' late wake-ups, so the achieved rate holds without a burst: no 1 s
+// window gets more than the rate + 5% (+1). Twilio counts new executions a
+// second, and at its 20/s the reserve is one token. A 429 pauses it for
+// everyone (pauseFor).
 
 /** Twilio's limit on new REST-triggered Studio Executions per account. */
 export const EXECUTIONS_PER_SECOND = 20;
@@ -12,7 +15,7 @@ export class TokenBucket {
   private readonly capacity: number;
 
   constructor(readonly perSecond: number) {
-    this.capacity = 1;
+    this.capacity = Math.max(1, Math.floor(perSecond * 0.05));
   }
 
   private refill(now: number): void {
