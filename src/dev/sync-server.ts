@@ -14,11 +14,11 @@
 // or stop()), both before anything changes; 'drop-after-write' and
 // 'timeout-after-write' carry the request out, then drop or hold the answer.
 
+import { FaultPicker, type FaultPlan } from './fault-picker.js';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_ITEM_BYTES, PENDING_MAP } from '../queue/sync-queue.js';
-import { prng } from './prng.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** Sync's longest time-to-live, in seconds (a year). */
@@ -30,17 +30,10 @@ export const SYNC_FAULT_KINDS: readonly SyncFaultKind[] = [429, 500, 502, 503, 5
 /** What a request addresses: the Maps of a service ('maps'), one Map ('map'), its Items ('map-items') or one Item ('map-item'); the same for Lists. */
 export type SyncResource = 'maps' | 'map' | 'map-items' | 'map-item' | 'lists' | 'list' | 'list-items' | 'list-item';
 
-export interface SyncFaults {
-  /** Chosen uniformly for each failing request. */
-  readonly kinds: readonly SyncFaultKind[];
-  /** Share (0–1) of the matching requests that fail; 1 when unset. */
-  readonly rate?: number;
+/** Kinds chosen uniformly for each failing request (rate, count and seed: FaultPlan). */
+export interface SyncFaults extends FaultPlan<SyncFaultKind> {
   /** Only requests with this method and/or to this resource can fail; any request when unset. */
   readonly only?: { readonly method?: 'GET' | 'POST' | 'DELETE'; readonly resource?: SyncResource };
-  /** Faults turn off after this many; unlimited when unset. */
-  readonly count?: number;
-  /** Makes the choice of failing requests and kinds repeatable. */
-  readonly seed?: number;
 }
 
 export interface SyncServerOptions {
@@ -194,29 +187,15 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
   /** Collections by service SID, then by collection SID (insertion order = creation order). */
   const services = new Map<string, Map<string, Collection>>();
   let requestCount = 0;
-  const injected: Record<string, number> = {};
-  let faults: SyncFaults | undefined;
-  let faultsLeft = Infinity;
-  let random: () => number = Math.random;
-
+  const faults = new FaultPicker<SyncFaultKind, SyncFaults>();
   const setFaults = (f: SyncFaults | undefined) => {
     checkFaults(f);
-    faults = f ? { ...f, kinds: [...f.kinds] } : undefined;
-    faultsLeft = f?.count ?? Infinity;
-    random = f?.seed !== undefined ? prng(f.seed) : Math.random;
+    faults.set(f);
   };
   setFaults(options.faults);
 
-  const chooseFault = (method: string, r: Route | undefined): SyncFaultKind | undefined => {
-    if (!faults || faultsLeft <= 0) return undefined;
-    const { method: onlyMethod, resource } = faults.only ?? {};
-    if ((onlyMethod !== undefined && onlyMethod !== method) || (resource !== undefined && resource !== r?.resource)) return undefined;
-    if (faults.rate !== undefined && random() >= faults.rate) return undefined;
-    faultsLeft -= 1;
-    const kind = faults.kinds[Math.floor(random() * faults.kinds.length)] as SyncFaultKind;
-    injected[String(kind)] = (injected[String(kind)] ?? 0) + 1;
-    return kind;
-  };
+  const chooseFault = (method: string, r: Route | undefined): SyncFaultKind | undefined =>
+    faults.pick(({ only = {} }) => (only.method === undefined || only.method === method) && (only.resource === undefined || only.resource === r?.resource));
 
   const serviceOf = (serviceSid: string, path: string): { sid: string; collections: Map<string, Collection> } => {
     const resolved = serviceSid === 'default' || serviceSid === defaultServiceSid ? defaultServiceSid : knownServices.has(serviceSid) ? serviceSid : undefined;
@@ -469,7 +448,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<Runni
     },
     requests: () => requestCount,
     setFaults,
-    faultsInjected: () => ({ ...injected }),
+    faultsInjected: () => faults.injected(),
     stop: () =>
       new Promise<void>((ok, fail) => {
         server.closeAllConnections();

@@ -15,6 +15,7 @@
 // 'reset' drops the connection; 'bad-body' carries the request out and then
 // answers a body no document allows (to prove a contract check sees it).
 
+import { FaultPicker, type FaultPlan } from './fault-picker.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Product } from '../twilio/client.js';
@@ -25,7 +26,6 @@ import { createServerless, type ServerlessServiceSnapshot } from './twilio/serve
 import { createStudio, type FlowSnapshot, type FlowStatus } from './twilio/studio.js';
 import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
 import type { RunningSyncServer } from './sync-server.js';
-import { prng } from './prng.js';
 
 export type { FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
 
@@ -35,17 +35,10 @@ const MAX_BODY_BYTES = 12 * 1024 * 1024;
 export type TwilioFaultKind = 429 | 500 | 502 | 503 | 504 | 'reset' | 'bad-body';
 export const TWILIO_FAULT_KINDS: readonly TwilioFaultKind[] = [429, 500, 502, 503, 504, 'reset', 'bad-body'];
 
-export interface TwilioFaults {
-  /** Chosen uniformly for each failing request. */
-  readonly kinds: readonly TwilioFaultKind[];
-  /** Share (0–1) of the matching requests that fail; 1 when unset. */
-  readonly rate?: number;
+/** Kinds chosen uniformly for each failing request (rate, count and seed: FaultPlan). */
+export interface TwilioFaults extends FaultPlan<TwilioFaultKind> {
   /** Only requests with this method, to this product, and/or whose path (within the product) matches can fail. */
   readonly only?: { readonly method?: 'GET' | 'POST' | 'DELETE'; readonly product?: Product; readonly path?: RegExp };
-  /** Faults turn off after this many; unlimited when unset. */
-  readonly count?: number;
-  /** Makes the choice of failing requests and kinds repeatable. */
-  readonly seed?: number;
   /** Retry-After (seconds) on 429 answers; none when unset (Twilio does not promise one). */
   readonly retryAfterSeconds?: number;
 }
@@ -164,30 +157,15 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
   };
 
   const records: RequestRecord[] = [];
-  const injected: Record<string, number> = {};
-  let faults: TwilioFaults | undefined;
-  let faultsLeft = Infinity;
-  let random: () => number = Math.random;
+  const faults = new FaultPicker<TwilioFaultKind, TwilioFaults>();
   const setFaults = (f: TwilioFaults | undefined) => {
     checkFaults(f);
-    faults = f ? { ...f, kinds: [...f.kinds] } : undefined;
-    faultsLeft = f?.count ?? Infinity;
-    random = f?.seed !== undefined ? prng(f.seed) : Math.random;
+    faults.set(f);
   };
   setFaults(options.faults);
 
-  const chooseFault = (method: string, product: string, path: string): TwilioFaultKind | undefined => {
-    if (!faults || faultsLeft <= 0) return undefined;
-    const only = faults.only ?? {};
-    if ((only.method !== undefined && only.method !== method) || (only.product !== undefined && only.product !== product) || (only.path !== undefined && !only.path.test(path))) {
-      return undefined;
-    }
-    if (faults.rate !== undefined && random() >= faults.rate) return undefined;
-    faultsLeft -= 1;
-    const kind = faults.kinds[Math.floor(random() * faults.kinds.length)] as TwilioFaultKind;
-    injected[String(kind)] = (injected[String(kind)] ?? 0) + 1;
-    return kind;
-  };
+  const chooseFault = (method: string, product: string, path: string): TwilioFaultKind | undefined =>
+    faults.pick(({ only = {} }) => (only.method === undefined || only.method === method) && (only.product === undefined || only.product === product) && (only.path === undefined || only.path.test(path)));
 
   const principal = (header: string | undefined): string | undefined => {
     const creds = basicAuth(header);
@@ -220,7 +198,7 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
       req.resume();
       const error = fault === 429 ? new TwilioError(429, 20429, 'Too Many Requests') : new TwilioError(fault, 20500, 'Internal Server Error');
       record(fault, String(fault));
-      const retryAfter = fault === 429 && faults?.retryAfterSeconds !== undefined ? { 'retry-after': String(faults.retryAfterSeconds) } : undefined;
+      const retryAfter = fault === 429 && faults.current?.retryAfterSeconds !== undefined ? { 'retry-after': String(faults.current.retryAfterSeconds) } : undefined;
       send(res, { status: fault, body: error.body() }, retryAfter);
       return;
     }
@@ -306,7 +284,7 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     setBuildOutcome: (outcome, fetches) => serverless.setBuildOutcome(outcome, fetches),
     requests: () => records.map((r) => ({ ...r })),
     setFaults,
-    faultsInjected: () => ({ ...injected }),
+    faultsInjected: () => faults.injected(),
     async stop() {
       await new Promise<void>((ok, fail) => {
         server.closeAllConnections();
