@@ -56,7 +56,8 @@ export type Trigger =
   | { readonly kind: 'call'; readonly from: string }
   | { readonly kind: 'parent'; readonly from: string; readonly parameters: Readonly<Record<string, unknown>> };
 
-const TRIGGER_EVENTS = {
+/** The Trigger widget's event each kind of trigger starts. */
+export const TRIGGER_EVENTS = {
   message: 'incomingMessage',
   rest: 'incomingRequest',
   conversation: 'incomingConversationMessage',

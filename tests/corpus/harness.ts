@@ -86,14 +86,8 @@ export interface Run {
   readonly transcript: ScriptedChat['transcript'];
 }
 
-/** The Trigger widget's event each kind of trigger starts. */
-export const EVENT_OF = {
-  message: 'incomingMessage',
-  rest: 'incomingRequest',
-  conversation: 'incomingConversationMessage',
-  call: 'incomingCall',
-  parent: 'incomingParent',
-} as const satisfies Record<Trigger['kind'], string>;
+/** The Trigger widget's event each kind of trigger starts: the runner's own table. */
+export { TRIGGER_EVENTS as EVENT_OF } from '../../src/flow/runner.js';
 
 /** Offline answers by URL: a string is answered as text/plain, anything else as JSON (status 200). */
 export function stubsOf(answers: Readonly<Record<string, unknown>>): Stubs {
