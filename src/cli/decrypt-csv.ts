@@ -33,6 +33,7 @@ const DELIMITERS: Record<string, Delimiter> = { ',': ',', ';': ';', tab: '\t' };
 const HELP = `
 Keys (never on the command line):
   --key-file PATH          the private key (survey-private.pem) or shared key file; repeat for several
+                           requests_to_twilio_v2's rtt_private_key.txt (or its .env) opens its "v2:" cells
   --key-file -             read the key from standard input
   SURVEY_PRIVATE_KEY=…     or SURVEY_SECRET_KEY=…, environment variables holding the key
   (none of these)          you are asked for the key, hidden, when running in a terminal
@@ -49,6 +50,9 @@ Examples:
       standard output gets the file only once all of it decrypted
   $ decrypt-csv --delimiter ";" --key-file keys/survey-private.pem excel-export.csv
   $ decrypt-csv --legacy-passphrase-file passphrase.txt --columns name,phone old-survey.csv
+  $ decrypt-csv --key-file rtt_private_key.txt rtt-export.csv
+      a sheet of requests_to_twilio_v2 ("v2:" cells); add a second --key-file
+      for ss1 columns. Re-seal it as ss1 instead: sealed-survey encrypt-csv --help
 
 What is checked: a column is decrypted when most of its cells in the first
 rows are sealed; then every non-empty cell in it must be a sealed cell of that
@@ -144,7 +148,7 @@ async function decrypt(input: string, opts: Options): Promise<number> {
     }
   }
   const keys = await gatherKeys(opts.keyFile, input === '-', legacyKey === undefined && process.stdin.isTTY === true && input !== '-');
-  if (keys.privateKeyPems.length + keys.sharedKeys.length === 0 && !legacyKey) {
+  if (keys.privateKeyPems.length + keys.sharedKeys.length + keys.ipaV2Keys.length === 0 && !legacyKey) {
     throw new UserError('no key was given: use --key-file keys/survey-private.pem (see --help for the other ways)', EXIT_USAGE);
   }
   for (const w of keys.warnings) warn(w);
@@ -197,6 +201,7 @@ async function decrypt(input: string, opts: Options): Promise<number> {
           privateKeyPems: keys.privateKeyPems,
           sharedKeys: keys.sharedKeys,
           ...(legacyKey ? { legacyKey } : {}),
+          ...(keys.ipaV2Keys.length > 0 ? { ipaV2Keys: keys.ipaV2Keys } : {}),
           allowLegacyCells: opts.allowLegacyCells === true,
           columns,
           executionColumn: executionColumn(header),
@@ -236,6 +241,12 @@ function report(summary: RunSummary): void {
     const n = summary.legacyCells;
     warn(
       `${plural(n, 'legacy cell')} ${n === 1 ? 'was' : 'were'} decrypted: that format was never authenticated, so an altered cell could decrypt to wrong text unnoticed. Migrate the sheet to sealed tokens (README, "Migrating a legacy sheet").`,
+    );
+  }
+  if (summary.ipaV2Cells > 0) {
+    const n = summary.ipaV2Cells;
+    warn(
+      `${plural(n, 'requests_to_twilio_v2 cell')} ("v2:") ${n === 1 ? 'was' : 'were'} decrypted: that format binds a value to neither its column nor its row, so a cell moved or copied to another column or row decrypts without error (ss1 tokens refuse this). Re-seal the sheet as ss1: sealed-survey encrypt-csv --from-v2-key (docs/MIGRATING.md).`,
     );
   }
   const dup = summary.duplicateExecutions;

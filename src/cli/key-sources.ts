@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { addKeyText, permissionWarnings, readKeyText } from '../keys/files.js';
 import { emptyKeyring, KeyError } from '../keys/keys.js';
+import { readIpaV2KeyText } from '../keys/ipa-v2-key.js';
 import { legacyKey } from '../envelope/index.js';
 import { EXIT_USAGE, UserError } from './common.js';
 
@@ -50,6 +51,8 @@ export function refuseKeyArgument(): never {
 export interface KeyMaterial {
   readonly privateKeyPems: string[];
   readonly sharedKeys: string[];
+  /** requests_to_twilio_v2 private keys, base64url of the raw 32 bytes (for `v2:` cells). */
+  readonly ipaV2Keys: string[];
   readonly warnings: string[];
 }
 
@@ -66,19 +69,42 @@ function readKeyFile(path: string, what = 'key file'): string {
   }
 }
 
-/** Sorts key texts into sealed private keys and shared keys, validating each. */
+const KEY_FORMATS =
+  'expected a private key (PEM, from `sealed-survey keygen`), a shared key (base64 of 32 bytes, from `sealed-survey keygen --mode shared`), ' +
+  "or a requests_to_twilio_v2 private key (rtt_private_key.txt: 44 characters of urlsafe base64, or that tool's .env holding ENCRYPTION_PRIVATE_KEY=…)";
+
+const looksLikeOurs = (text: string) => text.includes('-----BEGIN') || text.trim().startsWith('sspk1.');
+
+/**
+ * The requests_to_twilio_v2 key in a key text, if that is what it is. Its bare
+ * form can also read as a shared key (both are base64 of 32 bytes): such a key
+ * is kept in both roles, and each cell's format picks the one it needs.
+ */
+export function ipaV2KeyOf(text: string, source: string): Buffer | undefined {
+  if (looksLikeOurs(text)) return undefined;
+  const found = readIpaV2KeyText(text);
+  if (found.kind === 'points-to') {
+    throw new UserError(`${source} is a requests_to_twilio_v2 .env that names its key file instead of holding the key: give that file with --key-file ${found.path}`);
+  }
+  return found.kind === 'key' ? found.raw : undefined;
+}
+
+/** Sorts key texts into sealed private keys, shared keys and requests_to_twilio_v2 keys, validating each. */
 export function collectKeys(sources: ReadonlyArray<{ text: string; source: string; path?: string }>): KeyMaterial {
-  const material: KeyMaterial = { privateKeyPems: [], sharedKeys: [], warnings: [] };
+  const material: KeyMaterial = { privateKeyPems: [], sharedKeys: [], ipaV2Keys: [], warnings: [] };
   for (const { text, source, path } of sources) {
+    const ipaV2 = ipaV2KeyOf(text, source);
+    if (ipaV2) material.ipaV2Keys.push(ipaV2.toString('base64url'));
     const ring = emptyKeyring();
     try {
       addKeyText(ring, text, source);
+      if (ring.sealed.size > 0) material.privateKeyPems.push(text);
+      else material.sharedKeys.push(text.trim());
     } catch (error) {
-      if (error instanceof KeyError) throw new UserError(error.message);
-      throw error;
+      if (!(error instanceof KeyError)) throw error;
+      // Not PEM nor a public key: name every format a key file can have (never its content).
+      if (!ipaV2) throw new UserError(looksLikeOurs(text) ? error.message : `${source} is not a key file this command can read: ${KEY_FORMATS}`);
     }
-    if (ring.sealed.size > 0) material.privateKeyPems.push(text);
-    else material.sharedKeys.push(text.trim());
     if (path) material.warnings.push(...permissionWarnings(path));
   }
   return material;

@@ -6,6 +6,8 @@
 import { cellBytes, CsvSyntaxError, encodeCell, isBlankRecord, isFormulaLike, newRecordCells, scanRecord, type RecordCells } from '../csv/scan.js';
 import { utf8Strict } from '../encoding.js';
 import { EnvelopeError, Opener, openLegacy, parseToken, sealResponse, type ResponseCell } from '../envelope/index.js';
+import { looksIpaV2, openIpaV2 } from '../envelope/ipa-v2.js';
+import { ipaV2KeyFromRaw, type IpaV2Key } from '../keys/ipa-v2-key.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
 import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
@@ -35,6 +37,7 @@ class Tally {
   readonly ragged: Array<{ record: number; cells: number }> = [];
   raggedCount = 0;
   legacyCells = 0;
+  ipaV2Cells = 0;
   readonly firstToken: number[];
   readonly firstLegacy: number[];
   private keys = new Uint32Array(1024 * ROW_KEY_WORDS);
@@ -77,9 +80,11 @@ export class Transformer {
   private readonly legacyKey: Buffer | undefined;
   private readonly recipient: Recipient | undefined;
   private readonly delimiter: number;
+  private readonly ipaV2Keys: IpaV2Key[];
 
   constructor(private readonly setup: TransformSetup) {
     this.delimiter = setup.delimiter.charCodeAt(0);
+    this.ipaV2Keys = ((setup.op === 'decrypt' ? setup.ipaV2Keys : setup.openIpaV2Keys) ?? []).map((k) => ipaV2KeyFromRaw(Buffer.from(k, 'base64url')));
     if (setup.op === 'decrypt') {
       const ring = emptyKeyring();
       for (const pem of setup.privateKeyPems) {
@@ -148,7 +153,17 @@ export class Transformer {
       if (col.index >= cells.count) continue;
       const raw = cell(col.index);
       if (raw.length === 0) continue;
-      if (looksLikeToken(raw)) {
+      if (looksIpaV2(raw)) {
+        // Counted as a token, so the legacy-mix check applies to v2 columns as it does to ss1 ones.
+        if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
+        const opened = this.openIpaV2(raw);
+        if (typeof opened === 'string') {
+          replacements.push([col.index, encode(opened)]);
+          tally.ipaV2Cells++;
+        } else if (onFailure(col.index, col.name, opened)) {
+          return true;
+        }
+      } else if (looksLikeToken(raw)) {
         if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
         if (raw.length > MAX_SEALED_CELL_BYTES) {
           if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
@@ -206,7 +221,16 @@ export class Transformer {
     for (const col of setup.columns) {
       if (col.index >= cells.count) continue;
       const raw = cellBytes(buf, cells.starts[col.index] as number, cells.ends[col.index] as number, cells.quoted[col.index] as boolean);
-      const text = utf8Strict(raw);
+      let text = utf8Strict(raw);
+      if (setup.openIpaV2Keys && raw.length > 0) {
+        const opened = looksIpaV2(raw) ? this.openIpaV2(raw) : { code: 'NOT_SEALED', message: 'the cell is not a requests_to_twilio_v2 token ("v2:…"), so it cannot be re-sealed from one; leave this column out of --columns' };
+        if (typeof opened !== 'string') {
+          tally.fail(record, col.name, opened);
+          return true;
+        }
+        text = opened;
+        tally.ipaV2Cells++;
+      }
       if (text === undefined) {
         tally.fail(record, col.name, { code: 'NOT_UTF8', message: 'the cell is not UTF-8 text (save the file as "CSV UTF-8")' });
         return true;
@@ -224,14 +248,24 @@ export class Transformer {
     return false;
   }
 
+  private openIpaV2(raw: Buffer): string | EnvelopeError {
+    if (raw.length > MAX_SEALED_CELL_BYTES) return new EnvelopeError('MALFORMED', 'not a valid requests_to_twilio_v2 token: it is far longer than any sheet cell');
+    try {
+      return openIpaV2(raw.toString('latin1'), this.ipaV2Keys);
+    } catch (error) {
+      if (error instanceof EnvelopeError) return error;
+      throw error;
+    }
+  }
+
   private stop(record: number, tally: Tally): ChunkResult {
     return { ...this.result(new Uint8Array(0), record, true, tally), ...(tally.last ? { stoppedBy: tally.last } : {}) };
   }
 
   private result(out: Uint8Array, records: number, stopped: boolean, tally: Tally): ChunkResult {
-    const { failures, failureCounts, ragged, raggedCount, legacyCells, firstToken, firstLegacy } = tally;
+    const { failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy } = tally;
     const rowKeys = this.setup.op === 'decrypt' ? { rowKeys: tally.rowKeys() } : {};
-    return { out, records, stopped, failures, failureCounts, ragged, raggedCount, legacyCells, firstToken, firstLegacy, ...rowKeys };
+    return { out, records, stopped, failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy, ...rowKeys };
   }
 }
 

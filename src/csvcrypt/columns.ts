@@ -4,6 +4,7 @@
 import { cellBytes } from '../csv/scan.js';
 import { columnKey } from '../envelope/index.js';
 import { looksLikeLegacy, looksLikeToken } from './cell-kind.js';
+import { looksIpaV2 } from '../envelope/ipa-v2.js';
 import { UserError, EXIT_USAGE } from '../cli/common.js';
 import type { Header, Sample } from './run.js';
 import type { ColumnPlan } from './setup.js';
@@ -62,7 +63,7 @@ export function detectColumns(header: Header, sample: Sample): Detected {
       const raw = cellBytes(buf, cells.starts[i] as number, cells.ends[i] as number, cells.quoted[i] as boolean);
       if (raw.length === 0) continue;
       nonEmpty[i] = (nonEmpty[i] ?? 0) + 1;
-      if (looksLikeToken(raw)) tokens[i] = (tokens[i] ?? 0) + 1;
+      if (looksLikeToken(raw) || looksIpaV2(raw)) tokens[i] = (tokens[i] ?? 0) + 1;
       else if (looksLikeLegacy(raw)) legacy[i] = (legacy[i] ?? 0) + 1;
     }
   });

@@ -69,6 +69,8 @@ export interface RunSummary {
   readonly ragged: ReadonlyArray<{ readonly row: number; readonly cells: number }>;
   readonly raggedCount: number;
   readonly legacyCells: number;
+  /** requests_to_twilio_v2 cells opened (decrypted, or re-sealed by encrypt-csv --from-v2-key). */
+  readonly ipaV2Cells: number;
   /** Decrypt: rows holding the same response (an error) and rows sharing an execution_sid (a warning). */
   readonly duplicateResponses: Duplicates;
   readonly duplicateExecutions: Duplicates;
@@ -309,6 +311,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
     const ragged: Array<{ row: number; cells: number }> = [];
     let raggedCount = 0;
     let legacyCells = 0;
+    let ipaV2Cells = 0;
     const ledger = new RowLedger();
     const legacyMix = decrypting ? new LegacyMixCheck(decrypting) : undefined;
     // EXECUTION_MISMATCH names the row the tokens belong in, wherever it is in the file.
@@ -322,6 +325,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       for (const r of result.ragged) if (ragged.length < MAX_LISTED) ragged.push({ row: sheetRow(records + r.record), cells: r.cells });
       raggedCount += result.raggedCount;
       legacyCells += result.legacyCells;
+      ipaV2Cells += result.ipaV2Cells ?? 0;
       if (result.rowKeys) ledger.add(result.rowKeys);
       legacyMix?.add(result, records);
       if (result.stopped) {
@@ -366,6 +370,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       ragged,
       raggedCount,
       legacyCells,
+      ipaV2Cells,
       duplicateResponses,
       duplicateExecutions,
       outputPath: toStdout ? undefined : options.output,

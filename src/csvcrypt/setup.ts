@@ -17,6 +17,8 @@ export interface DecryptSetup {
   readonly privateKeyPems: readonly string[];
   readonly sharedKeys: readonly string[];
   readonly legacyKey?: Uint8Array;
+  /** requests_to_twilio_v2 private keys (base64url of 32 bytes), for `v2:` cells. */
+  readonly ipaV2Keys?: readonly string[];
   /** Decrypt legacy cells even in columns that also hold ss1 tokens (FORMAT.md §7). */
   readonly allowLegacyCells: boolean;
   readonly columns: readonly ColumnPlan[];
@@ -35,6 +37,8 @@ export interface EncryptSetup {
   readonly recipientText: string;
   readonly columns: ReadonlyArray<{ readonly index: number; readonly name: string; readonly field: string }>;
   readonly width: number;
+  /** Re-seal: every non-empty cell of the columns must be a `v2:` token opened with one of these keys (base64url). */
+  readonly openIpaV2Keys?: readonly string[];
 }
 
 export type TransformSetup = DecryptSetup | EncryptSetup;
@@ -61,6 +65,8 @@ export interface ChunkResult {
   readonly raggedCount: number;
   /** Legacy (unauthenticated) cells decrypted. */
   readonly legacyCells: number;
+  /** requests_to_twilio_v2 cells opened (they carry no column or row binding). */
+  readonly ipaV2Cells?: number;
   /**
    * Decrypt: per planned column, the first record of the chunk holding an ss1
    * token and the first holding a decrypted legacy cell (-1: none).
