@@ -176,6 +176,22 @@ describe('decrypt-csv and encrypt-csv --from-v2-key on a requests_to_twilio_v2 e
     expect(readFileSync(join(dir, 'plain.csv')).equals(plainExport)).toBe(true);
   });
 
+  it('refuses a v2: cell in an ss1 column, which anyone holding the peer public key could have put there, unless --allow-legacy-cells', async () => {
+    const dir = fresh();
+    const sealed = await runCli('sealed-survey', ['encrypt-csv', '--columns', 'consent', '--key-file', pub(), exportIn(dir), '-o', join(dir, 'mixed.csv')]);
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const table = rows(readFileSync(join(dir, 'mixed.csv')));
+    (table[3] as string[])[5] = (table[1] as string[])[3] as string;
+    writeFileSync(join(dir, 'mixed.csv'), toCsv(table, '\r\n'));
+    const refused = await runCli('decrypt-csv', ['--key-file', pem(), '--key-file', rtt, join(dir, 'mixed.csv'), '-o', join(dir, 'plain.csv')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('column "consent" holds sealed tokens (first in row 2) and old CryptoJS or requests_to_twilio_v2 ("v2:") cells (first in row 4)');
+    expect(filesIn(dir)).toEqual(['export.csv', 'mixed.csv']);
+    const allowed = await runCli('decrypt-csv', ['--allow-legacy-cells', '--key-file', pem(), '--key-file', rtt, join(dir, 'mixed.csv'), '-o', join(dir, 'plain.csv')]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(rows(readFileSync(join(dir, 'plain.csv')))[3]?.[5]).toBe('Jane Doe');
+  });
+
   it('re-seals the export as ss1 in one command that writes no plaintext, and our key decrypts it to the original byte for byte', async () => {
     const dir = fresh();
     const spool = mkdtempSync(join(work, 'tmp-'));

@@ -93,7 +93,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--columns <list>', 'columns to decrypt, by header name or number (1 = first), comma-separated; default: every column holding sealed tokens')
     .option('--key-file <path>', 'key file (repeatable; the key id in each cell picks the key)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--legacy-passphrase-file <path>', 'file holding the passphrase of old CryptoJS cells (twilio_encrypt_fields.js); or SURVEY_LEGACY_PASSPHRASE')
-    .option('--allow-legacy-cells', 'decrypt old CryptoJS cells even in a column that also holds sealed tokens (a partly migrated sheet); refused otherwise, as an old cell could have been put in place of a sealed one')
+    .option('--allow-legacy-cells', 'decrypt old CryptoJS cells (and requests_to_twilio_v2 v2: cells) even in a column that also holds sealed tokens (a partly migrated sheet); refused otherwise, as such a cell could have been put in place of a sealed one')
     .option('-o, --output <path>', 'output file; - for standard output (default: <input>.decrypted.csv beside the input)')
     .option('--force', 'replace the output file if it exists')
     .addOption(new Option('--delimiter <separator>', 'the cell separator: "," ";" or tab (default: read from the header)').choices(Object.keys(DELIMITERS)))
@@ -138,7 +138,6 @@ async function decrypt(input: string, opts: Options): Promise<number> {
   const threads = opts.threads === undefined ? undefined : Number(opts.threads);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 64)) throw new UserError('--threads takes a whole number from 0 to 64', EXIT_USAGE);
   const legacyKey = legacyKeyFrom(opts.legacyPassphraseFile);
-  if (opts.allowLegacyCells && !legacyKey) throw new UserError('--allow-legacy-cells needs the passphrase of the old cells: add --legacy-passphrase-file', EXIT_USAGE);
   // Fail fast on a missing input before asking for a key.
   if (input !== '-') {
     try {
@@ -151,6 +150,7 @@ async function decrypt(input: string, opts: Options): Promise<number> {
   if (keys.privateKeyPems.length + keys.sharedKeys.length + keys.ipaV2Keys.length === 0 && !legacyKey) {
     throw new UserError('no key was given: use --key-file keys/survey-private.pem (see --help for the other ways)', EXIT_USAGE);
   }
+  if (opts.allowLegacyCells && !legacyKey && keys.ipaV2Keys.length === 0) throw new UserError('--allow-legacy-cells needs the passphrase of the old cells: add --legacy-passphrase-file', EXIT_USAGE);
   for (const w of keys.warnings) warn(w);
   const quiet = opts.quiet === true;
   const onError = opts.onError as OnError;

@@ -154,8 +154,8 @@ export class Transformer {
       const raw = cell(col.index);
       if (raw.length === 0) continue;
       if (looksIpaV2(raw)) {
-        // Counted as a token, so the legacy-mix check applies to v2 columns as it does to ss1 ones.
-        if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
+        // Bound to no column or row, like a legacy cell: in an ss1 column it is refused unless --allow-legacy-cells (run.ts).
+        if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
         const opened = this.openIpaV2(raw);
         if (typeof opened === 'string') {
           replacements.push([col.index, encode(opened)]);

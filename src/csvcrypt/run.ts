@@ -239,7 +239,7 @@ class LegacyMixCheck {
       if (this.firstLegacy[j] === -1 && legacy !== -1) this.firstLegacy[j] = base + legacy;
       if (this.firstToken[j] !== -1 && this.firstLegacy[j] !== -1) {
         throw new UserError(
-          `column "${col.name}" holds sealed tokens (first in ${rowList([this.firstToken[j] as number])}) and old CryptoJS cells (first in ${rowList([this.firstLegacy[j] as number])}). ` +
+          `column "${col.name}" holds sealed tokens (first in ${rowList([this.firstToken[j] as number])}) and ${this.setup.ipaV2Keys?.length ? 'old CryptoJS or requests_to_twilio_v2 ("v2:") cells' : 'old CryptoJS cells'} (first in ${rowList([this.firstLegacy[j] as number])}). ` +
             'An old cell carries no check of its column or row, so anyone who can edit the sheet could put one in place of a sealed cell; nothing was written. ' +
             'If this column was only partly migrated, add --allow-legacy-cells.',
         );
