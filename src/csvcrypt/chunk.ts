@@ -40,12 +40,14 @@ class Tally {
   ipaV2Cells = 0;
   readonly firstToken: number[];
   readonly firstLegacy: number[];
+  readonly firstIpaV2: number[];
   private keys = new Uint32Array(1024 * ROW_KEY_WORDS);
   private keyCount = 0;
 
   constructor(columns: number) {
     this.firstToken = new Array<number>(columns).fill(-1);
     this.firstLegacy = new Array<number>(columns).fill(-1);
+    this.firstIpaV2 = new Array<number>(columns).fill(-1);
   }
 
   /** The last failure, which in fail mode is the one that stopped the chunk. */
@@ -156,6 +158,7 @@ export class Transformer {
       if (looksIpaV2(raw)) {
         // Bound to no column or row, like a legacy cell: in an ss1 column it is refused unless --allow-legacy-cells (run.ts).
         if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
+        if (tally.firstIpaV2[j] === -1) tally.firstIpaV2[j] = record;
         const opened = this.openIpaV2(raw);
         if (typeof opened === 'string') {
           replacements.push([col.index, encode(opened)]);
@@ -263,9 +266,9 @@ export class Transformer {
   }
 
   private result(out: Uint8Array, records: number, stopped: boolean, tally: Tally): ChunkResult {
-    const { failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy } = tally;
+    const { failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy, firstIpaV2 } = tally;
     const rowKeys = this.setup.op === 'decrypt' ? { rowKeys: tally.rowKeys() } : {};
-    return { out, records, stopped, failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy, ...rowKeys };
+    return { out, records, stopped, failures, failureCounts, ragged, raggedCount, legacyCells, ipaV2Cells, firstToken, firstLegacy, firstIpaV2, ...rowKeys };
   }
 }
 

@@ -225,9 +225,12 @@ function closeStream(stream: WriteStream): Promise<void> {
 class LegacyMixCheck {
   private readonly firstToken: number[];
   private readonly firstLegacy: number[];
+  /** Whether a column's first unbound cell is a `v2:` one, for the wording. */
+  private readonly v2First: boolean[];
   constructor(private readonly setup: DecryptSetup) {
     this.firstToken = setup.columns.map(() => -1);
     this.firstLegacy = setup.columns.map(() => -1);
+    this.v2First = setup.columns.map(() => false);
   }
 
   add(result: ChunkResult, base: number): void {
@@ -236,10 +239,13 @@ class LegacyMixCheck {
       const token = result.firstToken[j] as number;
       const legacy = result.firstLegacy[j] as number;
       if (this.firstToken[j] === -1 && token !== -1) this.firstToken[j] = base + token;
-      if (this.firstLegacy[j] === -1 && legacy !== -1) this.firstLegacy[j] = base + legacy;
+      if (this.firstLegacy[j] === -1 && legacy !== -1) {
+        this.firstLegacy[j] = base + legacy;
+        this.v2First[j] = result.firstIpaV2?.[j] === legacy;
+      }
       if (this.firstToken[j] !== -1 && this.firstLegacy[j] !== -1) {
         throw new UserError(
-          `column "${col.name}" holds sealed tokens (first in ${rowList([this.firstToken[j] as number])}) and ${this.setup.ipaV2Keys?.length ? 'old CryptoJS or requests_to_twilio_v2 ("v2:") cells' : 'old CryptoJS cells'} (first in ${rowList([this.firstLegacy[j] as number])}). ` +
+          `column "${col.name}" holds sealed tokens (first in ${rowList([this.firstToken[j] as number])}) and ${this.v2First[j] ? 'requests_to_twilio_v2 ("v2:") cells' : 'old CryptoJS cells'} (first in ${rowList([this.firstLegacy[j] as number])}). ` +
             'An old cell carries no check of its column or row, so anyone who can edit the sheet could put one in place of a sealed cell; nothing was written. ' +
             'If this column was only partly migrated, add --allow-legacy-cells.',
         );

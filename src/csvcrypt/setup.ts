@@ -73,6 +73,8 @@ export interface ChunkResult {
    */
   readonly firstToken: readonly number[];
   readonly firstLegacy: readonly number[];
+  /** Decrypt: per planned column, the first record holding a `v2:` cell (also counted in firstLegacy), -1: none. */
+  readonly firstIpaV2?: readonly number[];
   /** Decrypt: per record, fingerprints of its response and of its execution_sid (see row-ledger.ts). */
   readonly rowKeys?: Uint32Array;
   /** Set in fail mode: processing stopped at `stoppedBy`. */
