@@ -64,6 +64,8 @@ describe('the v2: decoder against the Python vectors', () => {
     for (const text of [urlsafe, urlsafe.replace(/=$/, ''), standard, `\ufeff${urlsafe}\r\n`, `"${urlsafe}"`]) expect(keyOf(text).raw.equals(raw)).toBe(true);
     expect(keyOf(vectorText('peer.env'))).toMatchObject({ from: '.env' });
     expect(keyOf(vectorText('peer.env')).raw.equals(raw)).toBe(true);
+    expect(keyOf(vectorText('peer.env').replaceAll('\n', '\r\n')).raw.equals(raw)).toBe(true);
+    expect(keyOf(`# rtt\r\nexport ENCRYPTION_PRIVATE_KEY='${urlsafe}'  # the analyst's\r\n`).raw.equals(raw)).toBe(true);
     expect(readIpaV2KeyText('ENCRYPTION_PRIVATE_KEY=\nENCRYPTION_PRIVATE_KEY_FILE=keys/rtt_private_key.txt\n')).toEqual({ kind: 'points-to', path: 'keys/rtt_private_key.txt' });
     // Cut short, a typo outside the alphabet, a non-canonical last character.
     for (const bad of [urlsafe.slice(0, 40), `${urlsafe.slice(0, 10)}*${urlsafe.slice(11)}`, `${urlsafe.slice(0, 42)}B=`, 'not a key']) expect(readIpaV2KeyText(bad).kind).toBe('none');
