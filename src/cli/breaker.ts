@@ -72,16 +72,20 @@ async function senderState(s: Session): Promise<string> {
   return `${maskNumber(number)} (${owner.owner} ${owner.sid}): ${where}`;
 }
 
+/** The options every subcommand takes: which environment's credentials and deployment. */
+function target(command: Command, envHelp = 'the environment: credentials from .env.<name>'): Command {
+  return command.option('--env <name>', envHelp, 'dev').option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey');
+}
+
 const flowsOf = (s: Session) => s.variables.get('BREAKER_FLOWS')?.split(',').map((f) => f.trim()).filter((f) => f !== '');
 
 function addSet(breaker: Command): void {
-  breaker
+  const set = breaker
     .command('set')
     .description('create (or bring up to date) the Usage Triggers at 50, 80 and 100% of a spending limit, calling the deployed breaker Function')
     .requiredOption('--limit <amount>', 'the limit with its currency, which must be the account\'s: 50USD, 120.50EUR')
-    .option('--period <period>', 'the period the spend is counted over, in GMT: daily, monthly, yearly or alltime', 'daily')
-    .option('--env <name>', 'the environment: credentials and BREAKER_* variables from .env.<name>', 'dev')
-    .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
+    .option('--period <period>', 'the period the spend is counted over, in GMT: daily, monthly, yearly or alltime', 'daily');
+  target(set, 'the environment: credentials and BREAKER_* variables from .env.<name>')
     .addHelpText(
       'after',
       `
@@ -134,11 +138,7 @@ Examples:
 }
 
 function addStatus(breaker: Command): void {
-  breaker
-    .command('status')
-    .description('show the breaker\'s triggers, the account\'s status, where the sender points and the executions still active')
-    .option('--env <name>', 'the environment: credentials from .env.<name>', 'dev')
-    .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
+  target(breaker.command('status').description('show the breaker\'s triggers, the account\'s status, where the sender points and the executions still active'))
     .addHelpText('after', `\n${EXIT_CODES}\n\nExamples:\n  $ sealed-survey breaker status\n  $ sealed-survey breaker status --env prod\n`)
     .action(
       guarded(async (opts: CommonOptions) => {
@@ -164,12 +164,8 @@ function addStatus(breaker: Command): void {
 }
 
 function addClear(breaker: Command): void {
-  breaker
-    .command('clear')
-    .description('delete the breaker\'s triggers; with --resume also reactivate a subaccount it suspended')
+  target(breaker.command('clear').description('delete the breaker\'s triggers; with --resume also reactivate a subaccount it suspended'))
     .option('--resume', 'reactivate the suspended subaccount (with BREAKER_PARENT_API_KEY/SECRET from the environment or .env.<env>)')
-    .option('--env <name>', 'the environment: credentials from .env.<name>', 'dev')
-    .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
     .addHelpText(
       'after',
       `

@@ -62,7 +62,7 @@ export interface TwilioServerOptions {
   readonly buildingFetches?: number;
   readonly faults?: TwilioFaults;
   /** Makes the account a subaccount of this parent, whose credentials also authenticate (and alone change the subaccount's status). */
-  readonly owner?: { readonly accountSid: string; readonly authToken: string };
+  readonly owner?: { readonly accountSid: string; readonly authToken: string; readonly apiKeys?: ReadonlyArray<{ readonly sid: string; readonly secret: string }> };
   /** ISO 4217 code of the account's prices (Usage Records); USD when unset. */
   readonly currency?: string;
   /** Milliseconds since the epoch for timestamps (and Sync item expiry); Date.now when unset. */
@@ -187,7 +187,8 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     const creds = basicAuth(header);
     if (!creds) return undefined;
     if (creds.user === accountSid && creds.password === authToken) return accountSid;
-    if (options.owner && creds.user === options.owner.accountSid && creds.password === options.owner.authToken) return options.owner.accountSid;
+    const owner = options.owner;
+    if (owner && ((creds.user === owner.accountSid && creds.password === owner.authToken) || owner.apiKeys?.some((k) => k.sid === creds.user && k.secret === creds.password))) return owner.accountSid;
     const key = options.apiKeys?.find((k) => k.sid === creds.user);
     return key && key.secret === creds.password ? key.sid : undefined;
   };

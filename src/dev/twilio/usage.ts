@@ -8,7 +8,7 @@
 // posts to the trigger's callback, for the test to sign and send.
 
 import { randomUUID } from 'node:crypto';
-import { type ApiRequest, type Entry, invalid, missing, newSid, notFound, optionalMethod, optionalUrl, page2010, rfc2822, type Route } from './http.js';
+import { type ApiRequest, type Entry, invalid, missing, newSid, notFound, optionalMethod, optionalUrl, page2010, type Reply, rfc2822, type Route } from './http.js';
 
 const RECURRING = ['daily', 'monthly', 'yearly', 'alltime'] as const;
 const TRIGGER_BY = ['count', 'usage', 'price'] as const;
@@ -103,120 +103,100 @@ export function createUsage(options: UsageOptions): Usage {
     return value as T;
   };
 
+  /** A route under the account's path, refusing any other account's. */
+  const at = (method: Route['method'], path: string, handle: (r: ApiRequest, p: Readonly<Record<string, string>>) => Reply): Route => ({
+    method,
+    pattern: `/2010-04-01/Accounts/:AccountSid${path}`,
+    handle: (r, p) => {
+      ownAccount(r, p.AccountSid as string);
+      return handle(r, p);
+    },
+  });
+
   const routes: Route[] = [
-    {
-      method: 'POST',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Triggers.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const callbackUrl = optionalUrl(r.form, 'CallbackUrl');
-        if (!callbackUrl) throw missing('CallbackUrl');
-        const usageCategory = r.form.get('UsageCategory');
-        if (!usageCategory) throw missing('UsageCategory');
-        if (!CATEGORY.test(usageCategory)) throw invalid('UsageCategory', 'must be a usage category, e.g. totalprice');
-        const value = r.form.get('TriggerValue');
-        if (!value) throw missing('TriggerValue');
-        const triggerBy = oneOf(r.form, 'TriggerBy', TRIGGER_BY) ?? 'usage';
-        // "+30" is 30 more than the current value.
-        const offset = value.startsWith('+');
-        const number = Number(offset ? value.slice(1) : value);
-        if (!/^\+?\d+(\.\d+)?$/.test(value) || !(number > 0)) throw invalid('TriggerValue', 'must be a positive number, or +N for N more than the current value');
-        if (triggers.size >= MAX_TRIGGERS) throw invalid('UsageCategory', `an account can have at most ${MAX_TRIGGERS} usage triggers`);
-        const now = clock();
-        const trigger: Trigger = {
-          sid: newSid('UT'),
-          seq: seq(),
-          created: now,
-          updated: now,
-          friendlyName: friendlyName(r.form) ?? '',
-          usageCategory,
-          triggerBy,
-          triggerValue: offset ? String((triggerBy === 'price' ? spend : 0) + number) : value,
-          recurring: oneOf(r.form, 'Recurring', RECURRING) ?? 'alltime',
-          callbackUrl,
-          callbackMethod: optionalMethod(r.form, 'CallbackMethod') ?? 'POST',
-          dateFired: null,
-        };
-        triggers.set(trigger.sid, trigger);
-        return { status: 201, body: body(trigger) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Triggers.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const filters = (['Recurring', 'TriggerBy', 'UsageCategory'] as const).map((name) => [name, r.query.get(name)] as const);
-        const field = { Recurring: 'recurring', TriggerBy: 'triggerBy', UsageCategory: 'usageCategory' } as const;
-        const listed = [...triggers.values()].filter((t) => filters.every(([name, wanted]) => wanted === null || t[field[name]] === wanted));
-        return { status: 200, body: page2010('usage_triggers', listed.map((t): Entry => ({ seq: t.seq, body: body(t) })), r) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Triggers/:Sid.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        return { status: 200, body: body(find(r, p.Sid as string)) };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Triggers/:Sid.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const t = find(r, p.Sid as string);
-        // Only the callback and the name can change; checked before anything is.
-        const url = optionalUrl(r.form, 'CallbackUrl');
-        const method = optionalMethod(r.form, 'CallbackMethod');
-        const name = friendlyName(r.form);
-        if (url === '') throw invalid('CallbackUrl', 'must be an http or https URL');
-        const changed: Trigger = { ...t, ...(url !== undefined ? { callbackUrl: url } : {}), ...(method !== undefined ? { callbackMethod: method } : {}), ...(name !== undefined ? { friendlyName: name } : {}), updated: clock() };
-        triggers.set(t.sid, changed);
-        return { status: 200, body: body(changed) };
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Triggers/:Sid.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        triggers.delete(find(r, p.Sid as string).sid);
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/2010-04-01/Accounts/:AccountSid/Usage/Records.json',
-      handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const category = r.query.get('Category');
-        // Only the total is kept: any other category is listed with nothing spent.
-        const listed = category === null ? ['totalprice'] : [category];
-        const today = new Date(clock()).toISOString().slice(0, 10);
-        const records = listed.map((c, i): Entry => ({
-          seq: i,
-          body: {
-            account_sid: accountSid,
-            api_version: '2010-04-01',
-            as_of: new Date(clock()).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
-            category: c,
-            count: '0',
-            count_unit: '',
-            description: c === 'totalprice' ? 'Total Price' : c,
-            end_date: today,
-            price: c === 'totalprice' ? Number(money(spend)) : 0,
-            price_unit: currency,
-            start_date: '2010-01-01',
-            subresource_uris: {},
-            uri: recordUri(c),
-            usage: c === 'totalprice' ? money(spend) : '0',
-            usage_unit: c === 'totalprice' ? currency : '',
-          },
-        }));
-        return { status: 200, body: page2010('usage_records', records, r) };
-      },
-    },
+    at('POST', '/Usage/Triggers.json', (r, p) => {
+      const callbackUrl = optionalUrl(r.form, 'CallbackUrl');
+      if (!callbackUrl) throw missing('CallbackUrl');
+      const usageCategory = r.form.get('UsageCategory');
+      if (!usageCategory) throw missing('UsageCategory');
+      if (!CATEGORY.test(usageCategory)) throw invalid('UsageCategory', 'must be a usage category, e.g. totalprice');
+      const value = r.form.get('TriggerValue');
+      if (!value) throw missing('TriggerValue');
+      const triggerBy = oneOf(r.form, 'TriggerBy', TRIGGER_BY) ?? 'usage';
+      // "+30" is 30 more than the current value.
+      const offset = value.startsWith('+');
+      const number = Number(offset ? value.slice(1) : value);
+      if (!/^\+?\d+(\.\d+)?$/.test(value) || !(number > 0)) throw invalid('TriggerValue', 'must be a positive number, or +N for N more than the current value');
+      if (triggers.size >= MAX_TRIGGERS) throw invalid('UsageCategory', `an account can have at most ${MAX_TRIGGERS} usage triggers`);
+      const now = clock();
+      const trigger: Trigger = {
+        sid: newSid('UT'),
+        seq: seq(),
+        created: now,
+        updated: now,
+        friendlyName: friendlyName(r.form) ?? '',
+        usageCategory,
+        triggerBy,
+        triggerValue: offset ? String((triggerBy === 'price' ? spend : 0) + number) : value,
+        recurring: oneOf(r.form, 'Recurring', RECURRING) ?? 'alltime',
+        callbackUrl,
+        callbackMethod: optionalMethod(r.form, 'CallbackMethod') ?? 'POST',
+        dateFired: null,
+      };
+      triggers.set(trigger.sid, trigger);
+      return { status: 201, body: body(trigger) };
+    }),
+    at('GET', '/Usage/Triggers.json', (r, p) => {
+      const filters = (['Recurring', 'TriggerBy', 'UsageCategory'] as const).map((name) => [name, r.query.get(name)] as const);
+      const field = { Recurring: 'recurring', TriggerBy: 'triggerBy', UsageCategory: 'usageCategory' } as const;
+      const listed = [...triggers.values()].filter((t) => filters.every(([name, wanted]) => wanted === null || t[field[name]] === wanted));
+      return { status: 200, body: page2010('usage_triggers', listed.map((t): Entry => ({ seq: t.seq, body: body(t) })), r) };
+    }),
+    at('GET', '/Usage/Triggers/:Sid.json', (r, p) => {
+      return { status: 200, body: body(find(r, p.Sid as string)) };
+    }),
+    at('POST', '/Usage/Triggers/:Sid.json', (r, p) => {
+      const t = find(r, p.Sid as string);
+      // Only the callback and the name can change; checked before anything is.
+      const url = optionalUrl(r.form, 'CallbackUrl');
+      const method = optionalMethod(r.form, 'CallbackMethod');
+      const name = friendlyName(r.form);
+      if (url === '') throw invalid('CallbackUrl', 'must be an http or https URL');
+      const changed: Trigger = { ...t, ...(url !== undefined ? { callbackUrl: url } : {}), ...(method !== undefined ? { callbackMethod: method } : {}), ...(name !== undefined ? { friendlyName: name } : {}), updated: clock() };
+      triggers.set(t.sid, changed);
+      return { status: 200, body: body(changed) };
+    }),
+    at('DELETE', '/Usage/Triggers/:Sid.json', (r, p) => {
+      triggers.delete(find(r, p.Sid as string).sid);
+      return { status: 204 };
+    }),
+    at('GET', '/Usage/Records.json', (r, p) => {
+      const category = r.query.get('Category');
+      // Only the total is kept: any other category is listed with nothing spent.
+      const listed = category === null ? ['totalprice'] : [category];
+      const today = new Date(clock()).toISOString().slice(0, 10);
+      const records = listed.map((c, i): Entry => ({
+        seq: i,
+        body: {
+          account_sid: accountSid,
+          api_version: '2010-04-01',
+          as_of: new Date(clock()).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+          category: c,
+          count: '0',
+          count_unit: '',
+          description: c === 'totalprice' ? 'Total Price' : c,
+          end_date: today,
+          price: c === 'totalprice' ? Number(money(spend)) : 0,
+          price_unit: currency,
+          start_date: '2010-01-01',
+          subresource_uris: {},
+          uri: recordUri(c),
+          usage: c === 'totalprice' ? money(spend) : '0',
+          usage_unit: c === 'totalprice' ? currency : '',
+        },
+      }));
+      return { status: 200, body: page2010('usage_records', records, r) };
+    }),
   ];
 
   return {
