@@ -159,17 +159,29 @@ describe('breaker status and clear', () => {
     expect((await cli(['breaker', 'status'])).stdout).toContain('triggers none: no breaker is set');
   });
 
-  it('clear on a held sender prints the deploy command that rewires it, and does not rewire it itself', async () => {
-    const number = mocks.server.phoneNumbers()[0];
-    const domain = mocks.server.serverless()[0]?.environments[0]?.domainName;
-    // As the Function leaves it at 100% in a main account: the sender's messages go to the breaker.
+  it('stop holds the sender and ends every active execution; status and clear then point at deploy to rewire it', async () => {
     const { twilioClient } = await import('../src/twilio/client.js');
     const twilio = await twilioClient(mocks.credentials, { env: mocks.env, warn: () => {} });
-    await twilio.api.v2010.accounts(mocks.accountSid).incomingPhoneNumbers(number?.sid as string).update({ smsUrl: `https://${domain}/breaker` });
+    const flow = mocks.server.flows()[0];
+    for (const to of ['+15005550201', '+15005550202']) await twilio.studio.v2.flows(flow?.sid as string).executions.create({ to, from: SENDER });
+    const domain = mocks.server.serverless()[0]?.environments[0]?.domainName;
+
+    const stopped = await cli(['breaker', 'stop']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain('now HELD by the breaker');
+    expect(stopped.stdout).toContain('ended    2 executions');
+    expect(mocks.server.flows()[0]?.executions.every((e) => e.status === 'ended')).toBe(true);
+    expect(mocks.server.phoneNumbers()[0]?.smsUrl).toBe(`https://${domain}/breaker`);
+
+    const again = await cli(['breaker', 'stop']);
+    expect(again.stdout).toContain('was already held');
+    expect(again.stdout).toContain('ended    0 executions');
+
+    expect((await cli(['breaker', 'status'])).stdout).toContain('HELD by the breaker');
     const res = await cli(['breaker', 'clear']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('HELD by the breaker');
     expect(res.stdout).toContain('sealed-survey deploy --env dev --number <the sender …0006>');
+    // Rewiring is deploy's job: clear leaves the sender held.
     expect(mocks.server.phoneNumbers()[0]?.smsUrl).toBe(`https://${domain}/breaker`);
   });
 

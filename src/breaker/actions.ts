@@ -98,14 +98,26 @@ export async function activeExecutions(client: Client, flowSids: readonly string
   return found;
 }
 
-/** Ends up to MAX_ENDED_PER_CALL active executions, a few at a time, within the budget; returns how many ended and how many are still active. */
-export async function endExecutions(client: Client, flowSids: readonly string[], startedAt: number, now: () => number = Date.now): Promise<{ ended: number; active: number }> {
+export interface EndingLimits {
+  /** At most this many; MAX_ENDED_PER_CALL when unset. */
+  readonly max?: number;
+  /** Stop starting new ones after this instant (ms since the epoch); no deadline when unset. */
+  readonly until?: number;
+  readonly now?: () => number;
+}
+
+/** The deadline for a callback that arrived at `startedAt`: the notification must still go out within Twilio's 10 s. */
+export const callbackDeadline = (startedAt: number) => startedAt + ENDING_BUDGET_MS;
+
+/** Ends active executions, a few at a time, within the limits; returns how many ended and how many are still active. */
+export async function endExecutions(client: Client, flowSids: readonly string[], limits: EndingLimits = {}): Promise<{ ended: number; active: number }> {
+  const { max = MAX_ENDED_PER_CALL, until, now = Date.now } = limits;
   const active = await activeExecutions(client, flowSids);
-  const queue = active.slice(0, MAX_ENDED_PER_CALL);
+  const queue = active.slice(0, max);
   let ended = 0;
   const worker = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      if (now() - startedAt > ENDING_BUDGET_MS) return;
+      if (until !== undefined && now() > until) return;
       try {
         await client.studio.v2.flows(next.flowSid).executions(next.sid).update({ status: 'ended' });
         ended++;

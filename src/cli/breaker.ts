@@ -3,11 +3,11 @@
 
 import type { Command } from 'commander';
 import type TwilioSdk from 'twilio';
-import { accountFacts, activeExecutions, surveyFlows } from '../breaker/actions.js';
+import { accountFacts, activeExecutions, endExecutions, surveyFlows } from '../breaker/actions.js';
 import { BREAKER_PATH, LimitError, type Limit, parseLimit, parsePeriod, type Period } from '../breaker/plan.js';
 import { accountCurrency, breakerTriggers, clearBreaker, setBreaker } from '../breaker/triggers.js';
 import { readExisting } from '../deploy/deploy.js';
-import { flowWebhook, senderNumber, senderOwner } from '../deploy/webhook.js';
+import { flowWebhook, pointSender, senderNumber, senderOwner } from '../deploy/webhook.js';
 import { maskNumber } from '../mask.js';
 import { twilioClient, type TwilioCredentials } from '../twilio/client.js';
 import { EXIT_USAGE, plural, UserError } from './common.js';
@@ -153,10 +153,11 @@ function addStatus(breaker: Command): void {
           const pointed = t.callbackUrl === s.breakerUrl ? '' : '  (calls another URL: run breaker set again)';
           lines.push(`trigger  ${what} at ${t.triggerValue} ${currency}, now ${t.currentValue}, ${t.recurring}, last fired ${t.dateFired ? t.dateFired.toISOString() : 'never'}  ${t.sid}${pointed}`);
         }
-        lines.push(`sender   ${await senderState(s)}`);
+        const sender = await senderState(s);
+        lines.push(`sender   ${sender}`);
         if (account.status === 'active') {
           const active = await activeExecutions(s.twilio, await surveyFlows(s.twilio, flowsOf(s)));
-          lines.push(`executions ${active.length} active`);
+          lines.push(`executions ${active.length} active${active.length > 0 && sender.includes('HELD') ? ' (the breaker stopped the survey: end them with `sealed-survey breaker stop`)' : ''}`);
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
@@ -208,12 +209,43 @@ Examples:
     );
 }
 
+function addStop(breaker: Command): void {
+  target(breaker.command('stop').description('stop the survey now, as the breaker does at 100% in a main account: hold the sender and end every active execution of its flows'))
+    .addHelpText(
+      'after',
+      `
+The breaker Function ends at most 100 executions per callback (it has 10 s);
+stop ends them all, and also works without any trigger. Resume as after the
+breaker: sealed-survey deploy --env <env> --number <sender>.
+
+${EXIT_CODES}
+
+Examples:
+  $ sealed-survey breaker stop --env prod
+`,
+    )
+    .action(
+      guarded(async (opts: CommonOptions) => {
+        const s = await session(opts);
+        if (!s.breakerUrl) throw new UserError(`the breaker Function is not deployed in the "${opts.env}" environment of the service "${opts.service}": run \`sealed-survey deploy --env ${opts.env}\` first`);
+        const number = senderNumber(s.variables.get('BREAKER_SENDER') ?? '');
+        if (!number) throw new UserError(`the deployed breaker Function has no BREAKER_SENDER: add it to .env.${opts.env} and deploy again`);
+        const held = await pointSender(s.twilio, number, s.breakerUrl, false);
+        const { ended, active } = await endExecutions(s.twilio, await surveyFlows(s.twilio, flowsOf(s)), { max: Number.POSITIVE_INFINITY });
+        const lines = [`sender   ${maskNumber(number)} (${held.owner} ${held.sid}): ${held.changed ? 'now HELD by the breaker' : 'was already held by the breaker'}`, `ended    ${plural(ended, 'execution')}`];
+        process.stdout.write(`${lines.join('\n')}\n`);
+        if (active > 0) throw new UserError(`${plural(active, 'execution')} still active: run stop again`);
+      }),
+    );
+}
+
 export function addBreaker(program: Command): void {
   const breaker = program
     .command('breaker')
     .description('the spending circuit breaker: Usage Triggers that notify at 50/80% of a limit and stop the survey at 100%')
-    .addHelpText('after', `\nExamples:\n  $ sealed-survey breaker set --limit 50USD --period daily\n  $ sealed-survey breaker status\n  $ sealed-survey breaker clear --resume\n\n${EXIT_CODES}\n`);
+    .addHelpText('after', `\nExamples:\n  $ sealed-survey breaker set --limit 50USD --period daily\n  $ sealed-survey breaker status\n  $ sealed-survey breaker stop\n  $ sealed-survey breaker clear --resume\n\n${EXIT_CODES}\n`);
   addSet(breaker);
   addStatus(breaker);
   addClear(breaker);
+  addStop(breaker);
 }

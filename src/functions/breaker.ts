@@ -18,7 +18,7 @@
 // (signed, with a MessageSid and no UsageTriggerSid) get an empty TwiML answer.
 
 import { z } from 'zod';
-import { accountFacts, breakerClient, type Client, endExecutions, holdSender, notify, type NotifyOutcome, suspend, surveyFlows } from '../breaker/actions.js';
+import { accountFacts, breakerClient, callbackDeadline, type Client, endExecutions, holdSender, notify, type NotifyOutcome, suspend, surveyFlows } from '../breaker/actions.js';
 import { type BreakerConfig, breakerConfig } from '../breaker/config.js';
 import { type BreakerTrigger, CATEGORY, parseTriggerName } from '../breaker/plan.js';
 import type { Env, HttpResult, Params } from './runtime.js';
@@ -48,7 +48,7 @@ function describe(trigger: BreakerTrigger, current: string): string {
 
 async function stopInAccount(client: Client, config: BreakerConfig, startedAt: number): Promise<{ held: boolean; ended: number; active: number }> {
   const held = await holdSender(client, config);
-  const { ended, active } = await endExecutions(client, await surveyFlows(client, config.flows), startedAt);
+  const { ended, active } = await endExecutions(client, await surveyFlows(client, config.flows), { until: callbackDeadline(startedAt) });
   return { held, ended, active };
 }
 
@@ -66,7 +66,7 @@ async function trip(client: Client, config: BreakerConfig, trigger: BreakerTrigg
   const stop = await stopInAccount(client, config, startedAt);
   if (!stop.held && stop.ended === 0 && stop.active === 0) return { action: 'already stopped', notified: [], executionsEnded: 0, executionsActive: 0, senderHeld: true };
   const unsuspended = account.parentSid !== undefined ? ' (not suspended: BREAKER_PARENT_API_KEY is not set)' : '';
-  const left = stop.active > 0 ? `, ${stop.active} still active (the next callback or \`sealed-survey breaker status\` shows them)` : '';
+  const left = stop.active > 0 ? `, ${stop.active} still active (end them with \`sealed-survey breaker stop\`)` : '';
   const text = `${head}. The survey is stopped${unsuspended}: its sender now answers nothing, ${stop.ended} executions ended${left}. Launches from your machine are not stopped. To resume: sealed-survey breaker clear, then deploy --number`;
   const notified = await notify(client, config, text, { ...event, action: 'stopped', executionsEnded: stop.ended, executionsActive: stop.active });
   return { action: 'stopped', notified, executionsEnded: stop.ended, executionsActive: stop.active, senderHeld: true };
