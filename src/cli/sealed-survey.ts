@@ -1,3 +1,4 @@
+import { addBreaker } from './breaker.js';
 import { addDeploy } from './deploy.js';
 import { addDoctor } from './doctor.js';
 import { addEncryptCsv } from './encrypt-csv.js';
@@ -26,5 +27,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDoctor(program);
   addLaunch(program);
   addMonitor(program);
+  addBreaker(program);
   return runProgram(program, argv);
 }

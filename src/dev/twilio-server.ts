@@ -19,12 +19,14 @@ import { FaultPicker, type FaultPlan } from './fault-picker.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Product } from '../twilio/client.js';
+import { type AccountState, type AccountStatus, createAccountStatus } from './twilio/account-status.js';
 import { createApi2010, type MessageSeed, type MessageSnapshot, type MessageStatus, type PhoneNumberSeed, type PhoneNumberSnapshot } from './twilio/api2010.js';
 import { type ApiRequest, counter, findRoute, type Reply, type Route, TwilioError } from './twilio/http.js';
 import { createMessaging, type MessagingServiceSeed, type MessagingServiceSnapshot } from './twilio/messaging.js';
 import { createServerless, type ServerlessServiceSnapshot } from './twilio/serverless.js';
 import { createStudio, type FlowSnapshot, type FlowStatus } from './twilio/studio.js';
 import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
+import { createUsage, type UsageTriggerSnapshot } from './twilio/usage.js';
 import type { RunningSyncServer } from './sync-server.js';
 
 export type { FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
@@ -59,6 +61,10 @@ export interface TwilioServerOptions {
   /** Fetches of a new build (or its status) that still see `building`; 1 when unset (serverless-api then waits 1 s once). */
   readonly buildingFetches?: number;
   readonly faults?: TwilioFaults;
+  /** Makes the account a subaccount of this parent, whose credentials also authenticate (and alone change the subaccount's status). */
+  readonly owner?: { readonly accountSid: string; readonly authToken: string; readonly apiKeys?: ReadonlyArray<{ readonly sid: string; readonly secret: string }> };
+  /** ISO 4217 code of the account's prices (Usage Records); USD when unset. */
+  readonly currency?: string;
   /** Milliseconds since the epoch for timestamps (and Sync item expiry); Date.now when unset. */
   readonly clock?: () => number;
 }
@@ -94,6 +100,13 @@ export interface RunningTwilioServer {
   consoleEdit(flowSid: string, change: { definition?: unknown; status?: FlowStatus; commitMessage?: string | null }): void;
   /** How builds created from now on end, and after how many fetches. */
   setBuildOutcome(outcome: 'completed' | 'failed', buildingFetches?: number): void;
+  /** Usage Triggers, their spend (price triggers and the totalprice record) and firing them (the callback's URL and parameters). */
+  usageTriggers(): UsageTriggerSnapshot[];
+  setSpend(amount: number): void;
+  fireUsageTrigger(sid: string): { url: string; method: string; params: Record<string, string> };
+  /** The account's status and parent; setAccountStatus as the parent would change it. */
+  account(): AccountState;
+  setAccountStatus(status: AccountStatus): void;
   /** Requests received so far, in order (refused and faulted ones included). */
   requests(): RequestRecord[];
   /** Replaces the fault options (restarting the seeded sequence and the count); undefined turns faults off. */
@@ -143,7 +156,10 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
 
   const serverless = createServerless({ accountSid, clock, seq, ...(options.buildingFetches !== undefined ? { buildingFetches: options.buildingFetches } : {}) });
   const studio = createStudio({ accountSid, clock, seq });
-  const api = createApi2010({ accountSid, authToken, friendlyName: options.accountName ?? 'sealed-survey test account', clock, seq, phoneNumbers: options.phoneNumbers ?? [] });
+  // account-status decides what api2010's account route answers, and answers its updates with that route's body.
+  const accountStatus = createAccountStatus({ accountSid, ...(options.owner ? { ownerAccountSid: options.owner.accountSid } : {}), api2010: () => api.routes, addMessage: (seed) => api.addMessage(seed) });
+  const api = createApi2010({ accountSid, authToken, friendlyName: options.accountName ?? 'sealed-survey test account', clock, seq, phoneNumbers: options.phoneNumbers ?? [], accountState: accountStatus.state });
+  const usage = createUsage({ accountSid, clock, seq, ...(options.currency !== undefined ? { currency: options.currency } : {}) });
   const messaging = createMessaging({ accountSid, clock, seq, services: options.messagingServices ?? [], phoneNumberSid: api.sidOf });
   const sync = await createSync({ accountSid, authToken, clock, seq, services: options.syncServices ?? [] });
 
@@ -151,7 +167,7 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     serverless: serverless.routes,
     'serverless-upload': serverless.uploadRoutes,
     studio: studio.routes,
-    api: api.routes,
+    api: [...api.routes, ...accountStatus.routes, ...usage.routes],
     messaging: messaging.routes,
     sync: sync.routes,
   };
@@ -171,6 +187,8 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     const creds = basicAuth(header);
     if (!creds) return undefined;
     if (creds.user === accountSid && creds.password === authToken) return accountSid;
+    const owner = options.owner;
+    if (owner && ((creds.user === owner.accountSid && creds.password === owner.authToken) || owner.apiKeys?.some((k) => k.sid === creds.user && k.secret === creds.password))) return owner.accountSid;
     const key = options.apiKeys?.find((k) => k.sid === creds.user);
     return key && key.secret === creds.password ? key.sid : undefined;
   };
@@ -282,6 +300,11 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     sync: sync.server,
     consoleEdit: (flowSid, change) => studio.consoleEdit(flowSid, change),
     setBuildOutcome: (outcome, fetches) => serverless.setBuildOutcome(outcome, fetches),
+    usageTriggers: () => usage.snapshot(),
+    setSpend: (amount) => usage.setSpend(amount),
+    fireUsageTrigger: (sid) => usage.fire(sid),
+    account: () => accountStatus.state(),
+    setAccountStatus: (status) => accountStatus.setStatus(status),
     requests: () => records.map((r) => ({ ...r })),
     setFaults,
     faultsInjected: () => faults.injected(),

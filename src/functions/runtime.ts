@@ -13,6 +13,8 @@ export { ConfigError } from './config-error.js';
 export interface HttpResult {
   readonly status: number;
   readonly body: Readonly<Record<string, unknown>>;
+  /** Answered instead of the JSON body, as text/xml: TwiML for a webhook Twilio calls. */
+  readonly twiml?: string;
 }
 
 /** The Function's environment: every context value that is a string. */
@@ -140,8 +142,8 @@ export function checkSignedFormRequest(context: Readonly<Record<string, unknown>
 function respond(callback: ServerlessCallback, result: HttpResult): void {
   const response: TwilioResponse = new Twilio.Response();
   response.setStatusCode(result.status);
-  response.appendHeader('Content-Type', 'application/json');
-  response.setBody(result.body);
+  response.appendHeader('Content-Type', result.twiml === undefined ? 'application/json' : 'text/xml');
+  response.setBody(result.twiml ?? result.body);
   callback(null, response);
 }
 

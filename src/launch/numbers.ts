@@ -5,6 +5,8 @@
 
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
+export { maskNumber, maskNumbersIn } from '../mask.js';
+
 export type ParsedNumber = { readonly ok: true; readonly e164: string } | { readonly ok: false; readonly reason: string };
 
 /** Types WhatsApp cannot reach, with the reason given in the review file. */
@@ -39,15 +41,4 @@ export function parseNumber(text: string, defaultCountry: CountryCode | undefine
   }
   const why = UNREACHABLE[valid.getType() ?? ''];
   return why ? { ok: false, reason: why } : { ok: true, e164: valid.number };
-}
-
-/** "…1234": the last 4 digits of a number, all that is ever shown. */
-export function maskNumber(number: string): string {
-  const digits = number.replace(/\D/g, '');
-  return `…${digits.slice(-4)}`;
-}
-
-/** Text (a Twilio error message) with every phone-number-like run of digits masked. */
-export function maskNumbersIn(text: string): string {
-  return text.replace(/(?<![A-Za-z0-9])\+?\d[\d ().-]{5,}\d(?![A-Za-z0-9])/g, (m) => maskNumber(m));
 }

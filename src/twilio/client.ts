@@ -20,8 +20,9 @@ import type { TwilioServerlessApiClient } from '@twilio-labs/serverless-api';
 import type TwilioSdk from 'twilio';
 import { z } from 'zod';
 import { ConfigError } from '../functions/config-error.js';
+import { API_URL_VARIABLE, apiUrlOverride, type Env } from './api-url.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export { API_URL_VARIABLE, apiUrlOverride, type Env } from './api-url.js';
 
 export interface TwilioCredentials {
   readonly accountSid: string;
@@ -34,8 +35,6 @@ export interface TwilioCredentials {
 /** Base URL prefixes under TWILIO_API_URL, one per Twilio API host this project calls. */
 export const PRODUCTS = ['studio', 'serverless', 'serverless-upload', 'api', 'messaging', 'sync'] as const;
 export type Product = (typeof PRODUCTS)[number];
-
-export const API_URL_VARIABLE = 'TWILIO_API_URL';
 
 /** An unset variable and an empty one are the same to the Twilio CLI. */
 const optional = (schema: z.ZodString) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -78,22 +77,6 @@ export function twilioCredentials(env: Env): TwilioCredentials {
   const accountSid = v.TWILIO_ACCOUNT_SID as string;
   if (v.TWILIO_API_KEY !== undefined && v.TWILIO_API_SECRET !== undefined) return { accountSid, username: v.TWILIO_API_KEY, password: v.TWILIO_API_SECRET };
   return { accountSid, username: accountSid, password: v.TWILIO_AUTH_TOKEN as string };
-}
-
-/** TWILIO_API_URL without its trailing slashes, or undefined when unset; a ConfigError when it is not a plain http(s) URL. */
-export function apiUrlOverride(env: Env = process.env): string | undefined {
-  const value = env[API_URL_VARIABLE];
-  if (value === undefined || value === '') return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new ConfigError(`${API_URL_VARIABLE} must be an http(s) URL without credentials, query or fragment (e.g. http://127.0.0.1:4010), or unset to reach Twilio`, API_URL_VARIABLE);
-  }
-  return value.replace(/\/+$/, '');
 }
 
 export interface ClientOptions {

@@ -91,6 +91,8 @@ export interface Api2010Options {
   readonly clock: () => number;
   readonly seq: () => number;
   readonly phoneNumbers: readonly PhoneNumberSeed[];
+  /** The account's status and parent (account-status.ts); active and its own parent when unset. */
+  readonly accountState?: () => { readonly status: string; readonly ownerAccountSid: string };
 }
 
 export interface Api2010 {
@@ -276,6 +278,7 @@ export function createApi2010(options: Api2010Options): Api2010 {
       pattern: '/2010-04-01/Accounts/:Sid.json',
       handle: (r, p) => {
         ownAccount(r, p.Sid as string);
+        const state = options.accountState?.() ?? { status: 'active', ownerAccountSid: accountSid };
         return {
           status: 200,
           body: {
@@ -283,9 +286,9 @@ export function createApi2010(options: Api2010Options): Api2010 {
             date_created: created,
             date_updated: created,
             friendly_name: options.friendlyName,
-            owner_account_sid: accountSid,
+            owner_account_sid: state.ownerAccountSid,
             sid: accountSid,
-            status: 'active',
+            status: state.status,
             subresource_uris: Object.fromEntries(
               SUBRESOURCES.map((s) => [s, `${accountPath}/${s === 'short_codes' ? 'SMS/ShortCodes' : s === 'sip' ? 'SIP' : camel(s)}.json`]),
             ),
