@@ -112,8 +112,8 @@ export function renderPage(report: RoundReport, context: PageContext): string {
   charts.push({ id: 'chart-funnel', labels: stages.map((s) => s[0]), horizontal: true, datasets: [{ label: 'executions', data: stages.map((s) => s[1]), backgroundColor: ['#0969da', '#218bff', '#54aeff', '#1a7f37'] }] });
   const funnelRows = stages.map(([name, n], i) => [name, fmt(n), percent(n, base), i === 0 ? '' : percent(n, stages[i - 1]?.[1] ?? 0)]);
   const funnelNotes = [
-    f.notLaunched !== undefined && f.notLaunched > 0 ? `${fmt(f.notLaunched)} contacts of the tracker were never launched (launch failed, or stopped before their request was answered).` : '',
-    f.noRowYet !== undefined && f.noRowYet > 0 ? `${fmt(f.noRowYet)} launched executions have no row in the export yet: still running, or their row was not stored.` : '',
+    f.notLaunched !== undefined && f.notLaunched > 0 ? `${plural(f.notLaunched, 'contact')} of the tracker ${f.notLaunched === 1 ? 'was' : 'were'} never launched (launch failed, or stopped before the request was answered).` : '',
+    f.noRowYet !== undefined && f.noRowYet > 0 ? `${plural(f.noRowYet, 'launched execution')} ${f.noRowYet === 1 ? 'has' : 'have'} no row in the export yet: still running, or the row was not stored.` : '',
     f.launched === undefined ? 'Without --tracker the funnel starts at the executions that wrote a row: launched contacts whose execution is still running are not in it, and there is no time to complete.' : '',
   ].filter((s) => s !== '');
 
