@@ -6,7 +6,7 @@ import { renderPage } from '../report/html.js';
 import { readResponses } from '../report/responses.js';
 import { computeRound } from '../report/round.js';
 import { summaryJson, summaryLines } from '../report/summary.js';
-import { refuseExisting, writeWhole } from '../report/write.js';
+import { refuseExisting, writeWhole } from '../write-whole.js';
 import { EXIT_USAGE, UserError } from './common.js';
 import { note } from './terminal.js';
 
@@ -58,7 +58,8 @@ Examples:
       const tracker = opts.tracker === undefined ? undefined : await readTracker(opts.tracker);
       const report = computeRound(responses, tracker);
       const sources = [basename(responsesFile), ...(opts.tracker === undefined ? [] : [basename(opts.tracker)])];
-      writeWhole(output, renderPage(report, { title: basename(responsesFile), sources, generatedAt: new Date() }));
+      // 0644: the page holds counts and row numbers only, nothing personal.
+      writeWhole(output, renderPage(report, { title: basename(responsesFile), sources, generatedAt: new Date() }), 0o644);
       process.stdout.write(opts.json === true ? summaryJson(report) : summaryLines(report));
       if (opts.json !== true) note(`report: ${output}`);
     });
