@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTracker } from '../src/monitor/tracker.js';
 import { parseReceivedAt, readResponses } from '../src/report/responses.js';
@@ -45,6 +46,20 @@ describe('quantile (as a spreadsheet: PERCENTILE.INC, MEDIAN)', () => {
   it('bins durations from minutes to days, a bound in the bin above it', () => {
     const min = 60_000;
     expect(durationHistogram([0, 4 * min, 5 * min, 59 * min, 60 * min, 25 * 60 * min, 3 * 24 * 60 * min])).toEqual([2, 1, 0, 1, 1, 0, 0, 1, 1]);
+  });
+});
+
+describe('the export as XLSX', () => {
+  it('is read as the CSV is (Excel or a Sheets download)', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('responses');
+    sheet.addRow([...HEADER]);
+    for (const [i, outcome] of ['complete', 'no_reply', 'complete'].entries()) sheet.addRow(HEADER.map((h) => (h === 'received_at' ? at(i) : h === 'execution_sid' ? sid(i + 1) : h === 'outcome' ? outcome : 'x')));
+    const path = join(dir, 'responses.xlsx');
+    await workbook.xlsx.writeFile(path);
+    const report = computeRound(await readResponses(path));
+    expect(report.funnel).toMatchObject({ executions: 3, delivered: 3, answered: 2, completed: 2 });
+    expect(report.outcomesByDay.days).toEqual(['2026-11-23']);
   });
 });
 
@@ -163,6 +178,10 @@ describe('warnings, by row number', () => {
     expect(warning(report, 'not-in-tracker')).toEqual([3]);
     expect(warning(report, 'no-execution-sid')).toEqual([4]);
     expect(report.funnel).toMatchObject({ launched: 1, executions: 1, completed: 1 });
+  });
+
+  it('a tracker that shares no execution with the export is refused, not reported as zeros', async () => {
+    await expect(round([{ sid: sid(1), at: at(1), outcome: 'complete' }], [launched(2)])).rejects.toThrow(/none of the export's executions is in the tracker: is it this round's tracker/);
   });
 
   it("the export's own caseid column: blank and repeated case ids", async () => {

@@ -2,8 +2,10 @@
 // launch's tracker: the funnel, outcomes and final status by UTC day, time to
 // complete, where non-completed executions stopped, and what in the files
 // looks wrong (by row number, never by value). docs/REPORT.md defines each
-// number. Pure: no file, no clock.
+// number. Pure: no file, no clock. A tracker that shares no execution with
+// the export is refused (a wrong file), rather than reported as all zeros.
 
+import { UserError } from '../cli/common.js';
 import { FINAL_STATUS, FINAL_STATUSES, OUTCOME_NAMES, type Outcome } from '../flow/outcomes.js';
 import type { TrackerRow } from '../monitor/tracker.js';
 import type { ResponseRow, Responses } from './responses.js';
@@ -135,6 +137,7 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
     const outside = rows.filter((r) => !launchedBySid.has(r.executionSid));
     warn('not-in-tracker', outside.map((r) => r.line), 'rows without a case id: their execution is not in the tracker (a respondent who wrote first, or another round): left out of every number');
     rows = rows.filter((r) => launchedBySid.has(r.executionSid));
+    if (rows.length === 0 && outside.length > 0) throw new UserError("none of the export's executions is in the tracker: is it this round's tracker (<contacts>.launch.csv, written by launch) and this round's sheet?");
   }
 
   const caseidSource = responses.hasCaseid ? 'export' : tracker ? 'tracker' : undefined;
