@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTracker } from '../src/monitor/tracker.js';
+import { readDeliveredCases } from '../src/report/monitor-file.js';
 import { parseReceivedAt, readResponses } from '../src/report/responses.js';
 import { computeRound, topStop, type RoundReport } from '../src/report/round.js';
 import { durationHistogram, quantile } from '../src/report/stats.js';
@@ -96,6 +97,16 @@ describe('the funnel', () => {
       ['failed', 0],
     ]);
     expect(report.warnings).toEqual([]);
+  });
+
+  it("with monitor's file, counts executions still running whose opener was delivered or read", async () => {
+    const tracker = [launched(1), launched(2), launched(3), launched(4)];
+    const monitor = file(toCsv([['caseid', 'state', 'message_status'], ['C1', 'failed', 'failed'], ['C2', 'read', 'read'], ['C3', 'sent', 'sent'], ['C4', 'answered back', 'read']]));
+    const responses = await readResponses(file(responsesCsv([{ sid: sid(1), at: at(10), outcome: 'undeliverable' }])));
+    const report = computeRound(responses, await readTracker(file(trackerCsv(tracker))), await readDeliveredCases(monitor));
+    // C1's row is final (undeliverable, whatever monitor says); C2 and C4 have no row yet and were reached; C3 was not.
+    expect(report.funnel).toMatchObject({ launched: 4, delivered: 2, deliveredWithoutRow: 2, answered: 0, noRowYet: 3 });
+    await expect(readDeliveredCases(file(trackerCsv(tracker)))).rejects.toThrow(/monitor's per-respondent file .* has no "state" column/);
   });
 
   it('without a tracker starts at the executions with a row, and has no time to complete', async () => {

@@ -230,8 +230,22 @@ describe('the terminal', () => {
     const result = await cli([r.responses, '--tracker', r.tracker, '--json'], r.folder);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { funnel: Record<string, number>; timing: { medianMs: number } };
-    expect(report.funnel).toEqual({ launched: 7, delivered: 4, answered: 3, completed: 2, executions: 5, notLaunched: 1, noRowYet: 2 });
+    expect(report.funnel).toEqual({ launched: 7, delivered: 4, answered: 3, completed: 2, executions: 5, notLaunched: 1, noRowYet: 2, deliveredWithoutRow: null });
     expect(report.timing.medianMs).toBe(20 * 60_000);
+  });
+
+  it("--monitor adds the executions still running whose opener monitor saw delivered; it needs --tracker", async () => {
+    const r = round('monitor');
+    const monitor = join(r.folder, 'contacts.monitor.csv');
+    // Cases 6 and 7 have no row: 6 was read, 7 only sent.
+    writeFileSync(monitor, toCsv([['caseid', 'state', 'message_status'], [caseid(6), 'read', 'read'], [caseid(7), 'sent', 'sent'], [caseid(5), 'delivered', 'delivered']]));
+    const result = await cli([r.responses, '--tracker', r.tracker, '--monitor', monitor, '--json', '-o', join(r.folder, 'm.html')], r.folder);
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { funnel: Record<string, number> }).funnel).toMatchObject({ launched: 7, delivered: 5, deliveredWithoutRow: 1, answered: 3 });
+    expect(readFileSync(join(r.folder, 'm.html'), 'utf8')).toContain('Of those, 1 count as delivered: monitor saw their opener delivered or read.');
+    const alone = await cli([r.responses, '--monitor', monitor, '-o', join(r.folder, 'n.html')], r.folder);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--monitor needs --tracker');
   });
 
   it('--help shows examples and exit codes', async () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { readTracker } from '../monitor/tracker.js';
 import { renderPage } from '../report/html.js';
+import { readDeliveredCases } from '../report/monitor-file.js';
 import { readResponses } from '../report/responses.js';
 import { computeRound } from '../report/round.js';
 import { summaryJson, summaryLines } from '../report/summary.js';
@@ -12,6 +13,7 @@ import { note } from './terminal.js';
 
 const Options = z.object({
   tracker: z.string().min(1).optional(),
+  monitor: z.string().min(1).optional(),
   output: z.string().min(1).optional(),
   force: z.boolean().optional(),
   json: z.boolean().optional(),
@@ -26,6 +28,7 @@ export function addReport(program: Command): void {
     .description('a round in one page: funnel, outcomes and final status by day, time to complete, where people stopped, warnings')
     .argument('<responses>', "the survey sheet's export (CSV or XLSX), sealed or decrypted: only its system columns are read")
     .option('--tracker <file>', "launch's tracker, <contacts>.launch.csv: adds launched, the case ids and the time to complete")
+    .option('--monitor <file>', "monitor's per-respondent file, <contacts>.monitor.csv (with --tracker): openers Twilio delivered to executions still running count as delivered")
     .option('-o, --output <file>', 'the HTML page (default: <responses>.report.html beside the export)')
     .option('--force', 'replace the page if it exists')
     .option('--json', 'print the numbers as JSON instead of the table')
@@ -45,19 +48,22 @@ Exit status: 0 written (warnings included: they are part of the report),
 Examples:
   $ sealed-survey report responses.csv --tracker contacts.launch.csv
   $ sealed-survey report responses.csv --tracker contacts.launch.csv -o round-1.html --force
+  $ sealed-survey report responses.csv --tracker contacts.launch.csv --monitor contacts.monitor.csv
   $ sealed-survey report responses-decrypted.csv --json`,
     )
     .action(async (responsesFile: string, raw: unknown) => {
       const parsed = Options.safeParse(raw);
       if (!parsed.success) throw new UserError(`bad options: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`, EXIT_USAGE);
       const opts = parsed.data;
+      if (opts.monitor !== undefined && opts.tracker === undefined) throw new UserError('--monitor needs --tracker: the tracker says which execution each caseid of the monitor file has', EXIT_USAGE);
       const output = opts.output ?? defaultOutput(responsesFile);
       if (!/\.html?$/i.test(output)) throw new UserError(`-o ${output}: the page is HTML; give a name ending in .html`, EXIT_USAGE);
       refuseExisting(output, opts.force === true);
       const responses = await readResponses(responsesFile);
       const tracker = opts.tracker === undefined ? undefined : await readTracker(opts.tracker);
-      const report = computeRound(responses, tracker);
-      const sources = [basename(responsesFile), ...(opts.tracker === undefined ? [] : [basename(opts.tracker)])];
+      const delivered = opts.monitor === undefined ? undefined : await readDeliveredCases(opts.monitor);
+      const report = computeRound(responses, tracker, delivered);
+      const sources = [responsesFile, opts.tracker, opts.monitor].filter((f): f is string => f !== undefined).map((f) => basename(f));
       // 0644: the page holds counts and row numbers only, nothing personal.
       writeWhole(output, renderPage(report, { title: basename(responsesFile), sources, generatedAt: new Date() }), 0o644);
       process.stdout.write(opts.json === true ? summaryJson(report) : summaryLines(report));

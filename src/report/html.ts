@@ -114,6 +114,7 @@ export function renderPage(report: RoundReport, context: PageContext): string {
   const funnelNotes = [
     f.notLaunched !== undefined && f.notLaunched > 0 ? `${plural(f.notLaunched, 'contact')} of the tracker ${f.notLaunched === 1 ? 'was' : 'were'} never launched (launch failed, or stopped before the request was answered).` : '',
     f.noRowYet !== undefined && f.noRowYet > 0 ? `${plural(f.noRowYet, 'launched execution')} ${f.noRowYet === 1 ? 'has' : 'have'} no row in the export yet: still running, or the row was not stored.` : '',
+    f.deliveredWithoutRow !== undefined && f.deliveredWithoutRow > 0 ? `Of those, ${fmt(f.deliveredWithoutRow)} count as delivered: monitor saw their opener delivered or read.` : '',
     f.launched === undefined ? 'Without --tracker the funnel starts at the executions that wrote a row: launched contacts whose execution is still running are not in it, and there is no time to complete.' : '',
   ].filter((s) => s !== '');
 
@@ -201,7 +202,7 @@ ${warningsHtml}
 <h2 id="definitions">Definitions</h2>
 <dl>
 <dt>launched</dt><dd>contacts of the tracker whose execution started (it has an execution_sid)</dd>
-<dt>delivered</dt><dd>executions whose row has an outcome other than undeliverable (and known)</dd>
+<dt>delivered</dt><dd>executions whose row has a known outcome other than undeliverable${f.deliveredWithoutRow === undefined ? '' : '; and executions without a row yet whose opener monitor saw delivered or read'}</dd>
 <dt>answered</dt><dd>executions whose respondent replied at least once: outcome ${esc(ANSWERED_OUTCOMES.join(', '))}</dd>
 <dt>completed</dt><dd>outcome complete</dd>
 ${outcomeLegend}

@@ -58,6 +58,8 @@ export interface Funnel {
   readonly notLaunched: number | undefined;
   /** Launched executions with no row in the export yet (still running, or their row was lost). */
   readonly noRowYet: number | undefined;
+  /** Of those, the ones monitor saw delivered or read, counted in `delivered`; undefined without monitor's file. */
+  readonly deliveredWithoutRow: number | undefined;
 }
 
 export interface Timing {
@@ -112,7 +114,12 @@ function finalStatusOf(r: ResponseRow, hasColumn: boolean): string {
   return o === UNKNOWN ? UNKNOWN : FINAL_STATUS[o as Outcome];
 }
 
-export function computeRound(responses: Responses, tracker?: readonly TrackerRow[]): RoundReport {
+/**
+ * `delivered` (caseids), from monitor's file: openers Twilio reported
+ * delivered or read, counted as delivered even before their execution wrote a
+ * row. Only with a tracker (it maps caseids to executions).
+ */
+export function computeRound(responses: Responses, tracker?: readonly TrackerRow[], delivered?: ReadonlySet<string>): RoundReport {
   const warnings: RoundWarning[] = [];
   const warn = (id: WarningId, lines: number[], message: string) => {
     if (lines.length > 0) warnings.push({ id, message, lines: [...lines].sort((a, b) => a - b) });
@@ -151,15 +158,18 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
   warn('unknown-outcome', rows.filter((r) => outcomeOf(r) === UNKNOWN).map((r) => r.line), 'rows whose outcome is blank or not one the survey declares (src/flow/outcomes.ts): counted as executions, in no stage after launched');
   warn('bad-received-at', rows.filter((r) => r.receivedAt === undefined).map((r) => r.line), 'rows whose received_at is not an ISO 8601 time with a zone (as publish writes it): counted, but in no day and no time to complete');
 
-  const count = (set: ReadonlySet<string>) => rows.filter((r) => set.has(r.outcome)).length;
+  // A row's outcome is final; monitor's state counts only for executions still running (no row yet).
+  const withRow = new Set(rows.map((r) => r.executionSid));
+  const reachedWithoutRow = delivered === undefined || !tracker ? undefined : [...launchedBySid.values()].filter((t) => !withRow.has(t.executionSid) && delivered.has(t.caseid)).length;
   const funnel: Funnel = {
     launched: tracker ? launchedBySid.size : undefined,
-    delivered: count(DELIVERED),
-    answered: count(ANSWERED),
+    delivered: rows.filter((r) => DELIVERED.has(r.outcome)).length + (reachedWithoutRow ?? 0),
+    answered: rows.filter((r) => ANSWERED.has(r.outcome)).length,
     completed: rows.filter((r) => r.outcome === 'complete').length,
     executions: rows.length,
     notLaunched: tracker ? tracker.filter((t) => t.executionSid === '').length : undefined,
     noRowYet: tracker ? launchedBySid.size - rows.length : undefined,
+    deliveredWithoutRow: reachedWithoutRow,
   };
 
   const outcomeNames = [...OUTCOME_NAMES, ...(rows.some((r) => outcomeOf(r) === UNKNOWN) ? [UNKNOWN] : [])];
