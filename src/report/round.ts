@@ -88,22 +88,21 @@ const DAY_MS = 86_400_000;
 const MAX_FILLED_DAYS = 120;
 
 function byDay(rows: readonly ResponseRow[], categories: readonly string[], categoryOf: (r: ResponseRow) => string): ByDay {
-  const dated = rows.filter((r): r is ResponseRow & { receivedAt: number } => r.receivedAt !== undefined);
-  const present = [...new Set(dated.map((r) => utcDay(r.receivedAt)))].sort();
-  let days = present;
-  if (present.length > 0) {
-    const first = Date.parse(`${present[0]}T00:00:00Z`);
-    const span = (Date.parse(`${present.at(-1)}T00:00:00Z`) - first) / DAY_MS + 1;
-    if (span <= MAX_FILLED_DAYS) days = Array.from({ length: span }, (_, i) => utcDay(first + i * DAY_MS));
-  }
-  const index = new Map(days.map((d, i) => [d, i]));
-  const counts = new Map(categories.map((c) => [c, days.map(() => 0)]));
-  for (const r of dated) {
+  // Days as whole numbers since the epoch (UTC), formatted once each.
+  const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+  const present = [...new Set(rows.flatMap((r) => (r.receivedAt === undefined ? [] : [dayOf(r.receivedAt)])))].sort((a, b) => a - b);
+  const first = present[0] ?? 0;
+  const span = present.length === 0 ? 0 : (present.at(-1) as number) - first + 1;
+  const dayNumbers = span <= MAX_FILLED_DAYS ? Array.from({ length: span }, (_, i) => first + i) : present;
+  const index = new Map(dayNumbers.map((d, i) => [d, i]));
+  const counts = new Map(categories.map((c) => [c, dayNumbers.map(() => 0)]));
+  for (const r of rows) {
+    if (r.receivedAt === undefined) continue;
     const series = counts.get(categoryOf(r)) as number[];
-    const i = index.get(utcDay(r.receivedAt)) as number;
+    const i = index.get(dayOf(r.receivedAt)) as number;
     series[i] = (series[i] as number) + 1;
   }
-  return { days, series: categories.map((name) => ({ name, counts: counts.get(name) as number[] })) };
+  return { days: dayNumbers.map((d) => utcDay(d * DAY_MS)), series: categories.map((name) => ({ name, counts: counts.get(name) as number[] })) };
 }
 
 const outcomeOf = (r: ResponseRow) => ((OUTCOME_NAMES as readonly string[]).includes(r.outcome) ? r.outcome : UNKNOWN);
@@ -134,7 +133,9 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
     if (r.executionSid === '') continue;
     latest.delete(r.executionSid);
     latest.set(r.executionSid, r);
-    linesOf.set(r.executionSid, [...(linesOf.get(r.executionSid) ?? []), r.line]);
+    const lines = linesOf.get(r.executionSid);
+    if (lines) lines.push(r.line);
+    else linesOf.set(r.executionSid, [r.line]);
   }
   warn('duplicate-execution', [...linesOf.values()].filter((l) => l.length > 1).flat(), 'rows that repeat another row\'s execution_sid: each execution is counted once, from its last row');
 
@@ -152,7 +153,13 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
   if (responses.hasCaseid) warn('no-caseid', rows.filter((r) => caseOf(r) === '').map((r) => r.line), 'rows without a case id (the caseid column is blank): counted, but they cannot be matched to a contact');
   if (caseidSource !== undefined) {
     const byCase = new Map<string, number[]>();
-    for (const r of rows) if (caseOf(r) !== '') byCase.set(caseOf(r), [...(byCase.get(caseOf(r)) ?? []), r.line]);
+    for (const r of rows) {
+      const id = caseOf(r);
+      if (id === '') continue;
+      const lines = byCase.get(id);
+      if (lines) lines.push(r.line);
+      else byCase.set(id, [r.line]);
+    }
     warn('duplicate-caseid', [...byCase.values()].filter((l) => l.length > 1).flat(), 'rows whose case id another execution also has: the contact was surveyed more than once; each execution is counted');
   }
   warn('unknown-outcome', rows.filter((r) => outcomeOf(r) === UNKNOWN).map((r) => r.line), 'rows whose outcome is blank or not one the survey declares (src/flow/outcomes.ts): counted as executions, in no stage after launched');
