@@ -4,12 +4,14 @@
 // that it asks the network for nothing, and that no cell of the export but the
 // system columns reaches it.
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { launchChromium } from './helpers/chromium.js';
 import { filesIn, toCsv } from './helpers/csv.js';
@@ -254,6 +256,23 @@ describe('the terminal', () => {
     expect(result.stdout).toContain('Examples:');
     expect(result.stdout).toContain('$ sealed-survey report responses.csv --tracker contacts.launch.csv');
     expect(result.stdout).toMatch(/Exit status: 0 .*\n1 .*2 bad options/s);
+  });
+});
+
+describe('tools/ensure-chromium.ts (npm test\'s pretest)', () => {
+  const ensure = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', 'tools/ensure-chromium.ts'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+
+  it('is quiet when the browser is there', () => {
+    const found = ensure({});
+    expect(found.stderr).toBe('');
+    expect(found.status).toBe(0);
+  });
+
+  it('says what to do when CHROMIUM_PATH points at nothing, and installs nothing', () => {
+    const missing = ensure({ CHROMIUM_PATH: join(dir, 'no-such-chromium') });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('CHROMIUM_PATH is set but is not an executable file');
+    expect(missing.stderr).not.toContain('installing');
   });
 });
 

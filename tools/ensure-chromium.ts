@@ -7,6 +7,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { findChromium } from '../tests/helpers/chromium.js';
 
 if (findChromium() !== undefined) process.exit(0);
+if (process.env.CHROMIUM_PATH !== undefined && process.env.CHROMIUM_PATH !== '') {
+  // Asked for a given browser: installing another would not be what was asked.
+  process.stderr.write('ensure-chromium: CHROMIUM_PATH is set but is not an executable file: point it at Chromium, or unset it to use chromium from PATH\n');
+  process.exit(1);
+}
 
 const isRoot = process.getuid?.() === 0;
 const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
