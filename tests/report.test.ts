@@ -188,6 +188,30 @@ describe('the page, in Chromium', () => {
   });
 });
 
+describe('the page without a tracker, in Chromium', () => {
+  it('starts the funnel at the executions with a row, says why there is no time to complete, and still draws', async () => {
+    const r = round('no-tracker');
+    const out = join(r.folder, 'round.html');
+    expect((await cli([r.responses, '-o', out], r.folder)).code).toBe(0);
+    const { page, requests, errors } = await open(out);
+    try {
+      expect(await tableRows(page, 'table.funnel')).toEqual([
+        ['executions with a row', '6', '100.0%', ''],
+        ['delivered', '5', '83.3%', '83.3%'],
+        ['answered', '4', '66.7%', '80.0%'],
+        ['completed', '3', '50.0%', '75.0%'],
+      ]);
+      expect(await page.$eval('#timing + p', (e) => e.textContent)).toContain('Time to complete needs the launch tracker (--tracker)');
+      expect(await page.$$eval('canvas', (c) => c.map((x) => x.id))).toEqual(['chart-funnel', 'chart-outcomes', 'chart-final', 'chart-stops']);
+      await page.waitForFunction(`[...document.querySelectorAll('canvas')].every((c) => c.width > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v !== 0))`, { timeout: 20_000 });
+      expect(requests).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe('privacy: only the system columns are read', () => {
   for (const sealed of [true, false]) {
     it(`copies no other cell, from a ${sealed ? 'sealed' : 'decrypted'} export, into the page, the table or --json`, async () => {
