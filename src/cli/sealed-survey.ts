@@ -8,6 +8,7 @@ import { addKeygen } from './keygen.js';
 import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
 import { addMonitor } from './monitor.js';
+import { addReport } from './report.js';
 import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
 import { addSheetsServer } from './sheets-server.js';
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDoctor(program);
   addLaunch(program);
   addMonitor(program);
+  addReport(program);
   addBreaker(program);
   return runProgram(program, argv);
 }

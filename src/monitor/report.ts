@@ -1,8 +1,8 @@
 // monitor's output: the summary table for the terminal and the per-respondent
 // file (caseids, states, codes: never a number, never a message body).
 
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { encodeCell } from '../csv/scan.js';
+import { writeWhole } from '../write-whole.js';
 import { fmtInt, paint } from '../cli/terminal.js';
 import { explainError } from './error-codes.js';
 import { STATES, type CaseState, type Summary } from './status.js';
@@ -46,12 +46,5 @@ export function writeCaseFile(file: string, summary: Summary): void {
     return [c.caseid, c.state, c.messageStatus, c.errorCode === null ? '' : String(c.errorCode), error, String(c.replies), String(c.lostReplies), c.executionStatus, iso(c.lastActivity)];
   });
   const text = [CASE_COLUMNS, ...rows].map((r) => r.map((cell) => encodeCell(cell)).join(',')).join('\n') + '\n';
-  const temporary = `${file}.${process.pid}.partial`;
-  try {
-    writeFileSync(temporary, text, { mode: 0o600 });
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeWhole(file, text, 0o600);
 }
