@@ -7,6 +7,7 @@ import { addKeygen } from './keygen.js';
 import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
 import { addMonitor } from './monitor.js';
+import { addReconcile } from './reconcile.js';
 import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
 import { addSheetsServer } from './sheets-server.js';
@@ -26,5 +27,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDoctor(program);
   addLaunch(program);
   addMonitor(program);
+  addReconcile(program);
   return runProgram(program, argv);
 }
