@@ -7,6 +7,7 @@ import { addKeygen } from './keygen.js';
 import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
 import { addMonitor } from './monitor.js';
+import { addPurge } from './purge.js';
 import { addReconcile } from './reconcile.js';
 import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
@@ -28,5 +29,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   addLaunch(program);
   addMonitor(program);
   addReconcile(program);
+  addPurge(program);
   return runProgram(program, argv);
 }
