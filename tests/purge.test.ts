@@ -151,10 +151,16 @@ describe('purge', () => {
     for (const name of ['active', 'queued', 'recent']) expect(executions.has(sid[name] as string), name).toBe(true);
   }, 120_000);
 
-  it('deletes the left message once it is delivered, then its execution; a further run has nothing to do', async () => {
+  it('deletes the left message once it is delivered, then its execution, through Twilio\'s 429s; a further run has nothing to do', async () => {
     stack.mocks.server.updateMessage(sentMessage, { status: 'delivered' });
+    const start = stack.mocks.server.requests().length;
+    stack.mocks.server.setFaults({ kinds: [429], count: 3, only: { method: 'DELETE' } });
     const res = await purge();
+    stack.mocks.server.setFaults(undefined);
     expect(res.code).toBe(0);
+    // Each DELETE answered 429 was tried again until Twilio took it.
+    const deletes = stack.mocks.server.requests().slice(start).filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => r.status)).toEqual([429, 429, 429, 204, 204]);
     expect(res.stdout).toContain('redacted 0 messages, deleted 1 message, 0 left for a later run (not in a final state yet); deleted 1 execution');
     expect(messageBySid().has(sentMessage)).toBe(false);
     expect(executionSids().has(sid.sent as string)).toBe(false);

@@ -28,16 +28,20 @@ export function conversationWindow(execution: RoundExecution, now: number): { fr
   return { from: execution.created - BEFORE_START_MS, to: (execution.ended ?? now) + AFTER_END_MS };
 }
 
+/** Runs one request (the caller paces it). */
+export type Call = <T>(run: () => Promise<T>) => Promise<T>;
+
 /**
  * The execution's messages, inbound and outbound, listed by contact and date
- * (two list requests) and kept when the other side is `sender`. Bodies are
- * not kept: only whether one is still there.
+ * (two list requests, each through `call`) and kept when the other side is
+ * `sender`. Bodies are not kept: only whether one is still there.
  */
-export async function conversationMessages(twilio: TwilioSdk.Twilio, execution: RoundExecution, sender: string, now: number): Promise<ConversationMessage[]> {
+export async function conversationMessages(twilio: TwilioSdk.Twilio, execution: RoundExecution, sender: string, now: number, call: Call = (run) => run()): Promise<ConversationMessage[]> {
   const window = conversationWindow(execution, now);
   const dates = { dateSentAfter: new Date(window.from), dateSentBefore: new Date(window.to) };
   const messages = twilio.api.v2010.account.messages;
-  const [to, from] = await Promise.all([messages.list({ to: execution.contact, ...dates, pageSize: 1000 }), messages.list({ from: execution.contact, ...dates, pageSize: 1000 })]);
+  const to = await call(() => messages.list({ to: execution.contact, ...dates, pageSize: 1000 }));
+  const from = await call(() => messages.list({ from: execution.contact, ...dates, pageSize: 1000 }));
   const ours = bareAddress(sender);
   const found = new Map<string, ConversationMessage>();
   for (const m of [...to, ...from]) {

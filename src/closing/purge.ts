@@ -155,7 +155,7 @@ export async function purgeRound(twilio: TwilioSdk.Twilio, executions: readonly 
     const sender = options.sender ?? (await call(() => senderFromContext(twilio, options.flowSid, e.sid)));
     if (sender === undefined) throw new NoSender("the execution's context names no sender (flow.channel.address): give --from");
     doing.now = "list the conversation's messages";
-    const messages = await call(() => conversationMessages(twilio, e, sender, now));
+    const messages = await conversationMessages(twilio, e, sender, now, call);
     if (options.dryRun) {
       const waiting = messages.filter((m) => !FINAL_STATUSES.has(m.status)).length;
       plan.push({ executionSid: e.sid, redact: messages.filter((m) => m.hasBody).length, delete: messages.length - waiting, waiting, deleteExecution: waiting === 0 && !options.keepExecutions });
