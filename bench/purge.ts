@@ -7,18 +7,16 @@
 // own cost for that number of requests. Reported: wall time, executions/s,
 // the ratio to the yardstick, peak RSS of the purge process, and the time the
 // same purge takes paced at the default 20 requests/s.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandArgs } from '../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { startSheetsServer, testServiceAccount } from '../src/dev/sheets-server.js';
 import { startTwilioServer } from '../src/dev/twilio-server.js';
 import { sheetsClient } from '../src/sheets/client.js';
 import { twilioClient } from '../src/twilio/client.js';
-import { fmt, peakRssMb, row } from './stats.js';
+import { fmt, row, runSealedSurvey } from './stats.js';
 
 const SENDER = 'whatsapp:+14155238886';
 const EXECUTIONS = Number(process.env.BENCH_PURGE_EXECUTIONS ?? 10_000);
@@ -72,7 +70,6 @@ export async function benchPurge(): Promise<void> {
 
     const before = server.requests().length;
     const childEnv = {
-      PATH: process.env.PATH ?? '',
       ...env,
       SHEET_ID: spreadsheetId,
       SHEET_TAB: 'Responses',
@@ -83,17 +80,7 @@ export async function benchPurge(): Promise<void> {
       AUTH_TOKEN: authToken,
     };
     const args = ['purge', '--flow', 'whatsapp-survey', '--rate', '100000/s', '--concurrency', String(CONCURRENCY)];
-    const started = performance.now();
-    const child = spawn(process.execPath, [...commandArgs(join(PROJECT_ROOT, 'dist', 'cli'), 'sealed-survey'), ...args], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let peak = 0;
-    const poll = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid) ?? 0)), 100);
-    const code = await new Promise<number | null>((ok) => child.once('exit', (c) => ok(c)));
-    clearInterval(poll);
-    const wall = (performance.now() - started) / 1000;
+    const { code, out, err, wall, peakMb: peak } = await runSealedSurvey(args, dir, childEnv);
     const requests = server.requests().length - before;
     const left = server.flows()[0]?.executions.length ?? 0;
 

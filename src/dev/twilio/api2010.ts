@@ -22,6 +22,7 @@ import {
   optionalMethod,
   optionalUrl,
   page2010,
+  type Params,
   rfc2822,
   type Route,
   TwilioError,
@@ -275,6 +276,13 @@ export function createApi2010(options: Api2010Options): Api2010 {
   const ownAccount = (r: ApiRequest, sid: string) => {
     if (sid !== accountSid) throw notFound(r.path);
   };
+  /** The message a path names, in the account that authenticated. */
+  const findMessage = (r: ApiRequest, p: Params) => {
+    ownAccount(r, p.AccountSid as string);
+    const m = messages.get(p.Sid as string);
+    if (!m) throw notFound(r.path);
+    return m;
+  };
   const findNumber = (r: ApiRequest, sid: string) => {
     const n = numbers.get(sid);
     if (!n) throw notFound(r.path);
@@ -384,9 +392,7 @@ export function createApi2010(options: Api2010Options): Api2010 {
       method: 'GET',
       pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
       handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const m = messages.get(p.Sid as string);
-        if (!m) throw notFound(r.path);
+        const m = findMessage(r, p);
         return { status: 200, body: messageBody(m) };
       },
     },
@@ -394,9 +400,7 @@ export function createApi2010(options: Api2010Options): Api2010 {
       method: 'POST',
       pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
       handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const m = messages.get(p.Sid as string);
-        if (!m) throw notFound(r.path);
+        const m = findMessage(r, p);
         const body = r.form.get('Body');
         const status = r.form.get('Status');
         if ((body === null) === (status === null)) throw new TwilioError(400, 30400, 'Parameters are not valid: give either an empty Body (to redact) or Status=canceled');
@@ -415,9 +419,7 @@ export function createApi2010(options: Api2010Options): Api2010 {
       method: 'DELETE',
       pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
       handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const m = messages.get(p.Sid as string);
-        if (!m) throw notFound(r.path);
+        const m = findMessage(r, p);
         if (!FINAL_MESSAGE_STATUSES.includes(m.status)) throw new TwilioError(400, 20009, `Cannot delete message in state ${m.status.toUpperCase()}`);
         messages.delete(m.sid);
         return { status: 204 };
