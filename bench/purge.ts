@@ -3,12 +3,14 @@
 // messages (2 outbound, 2 inbound), purged by the built CLI with pacing
 // raised out of the way (--rate 100000/s, 16 executions at once). Yardstick,
 // measured in the same run: as many plain GETs (a message fetch) through the
-// same twilio client at the same concurrency, i.e. the stand-in and client's
-// own cost for that number of requests. Reported: wall time, executions/s,
+// same twilio client at the same concurrency, from a process of its own
+// (bench/twilio-gets.ts), i.e. the stand-in and client's own cost for that
+// number of requests. Reported: wall time, executions/s,
 // the ratio to the yardstick, peak RSS of the purge process, and the time the
 // same purge takes paced at the default 20 requests/s.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
@@ -53,20 +55,15 @@ export async function benchPurge(): Promise<void> {
     const spreadsheetId = created.data.spreadsheetId as string;
     await client.spreadsheets.values.update({ spreadsheetId, range: "'Responses'!A1", valueInputOption: 'RAW', requestBody: { values: [['received_at', 'execution_sid'], ...sids.map((s) => [new Date(now).toISOString(), s])] } });
 
-    // Yardstick: the stand-in and the client's cost per request, at the same concurrency.
+    // Yardstick: the stand-in and the client's cost per request, at the same concurrency, from a process of its own as purge's.
     const perExecution = 1 + 2 + 2 * MESSAGES + 1;
     const yardstickRequests = EXECUTIONS * perExecution;
-    let next = 0;
+    writeFileSync(join(dir, 'sids.txt'), messageSids.join('\n'));
     const ystart = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < yardstickRequests) {
-          const i = next++;
-          await twilio.api.v2010.account.messages(messageSids[i % messageSids.length] as string).fetch();
-        }
-      }),
-    );
+    const gets = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench', 'twilio-gets.ts'), String(yardstickRequests), String(CONCURRENCY), join(dir, 'sids.txt')], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const getsCode = await new Promise<number | null>((ok) => gets.once('exit', (c) => ok(c)));
     const yardstick = (performance.now() - ystart) / 1000;
+    if (getsCode !== 0) console.log(`  yardstick exit ${getsCode}`);
 
     const before = server.requests().length;
     const childEnv = {

@@ -159,6 +159,10 @@ describe('reconcile', () => {
     outputs.push(noFlow.stdout, noFlow.stderr);
     expect(noFlow.code).toBe(1);
     expect(noFlow.stderr).toContain('no flow no-such-flow in this account');
+    const refused = await cli([], { TWILIO_AUTH_TOKEN: 'not-the-token' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Twilio refused the credentials (HTTP 401) to find the flow: check TWILIO_ACCOUNT_SID');
+    expect(refused.stderr).not.toContain('not-the-token');
     const help = await runCli('sealed-survey', ['reconcile', '--help'], { cwd: dir });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit status: 0 every ended execution has its row, 1 something is missing');

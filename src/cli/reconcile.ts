@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { endedAtWidget } from '../closing/ended-at.js';
 import { hasGaps, reconcile, type MissingRow, type ReconcileReport } from '../closing/reconcile.js';
-import { listExecutions, queuedSids, readSheetRows, resolveFlow, retentionWarning, roundSheet } from '../closing/round.js';
+import { listExecutions, queuedSids, readSheetRows, resolveFlow, retentionWarning, roundSheet, twilioRead } from '../closing/round.js';
 import { readTracker } from '../monitor/tracker.js';
 import { QueueError, syncQueue } from '../queue/sync-queue.js';
 import { EXIT_FAILURE, plural, stopSignal, UserError } from './common.js';
@@ -71,7 +71,7 @@ Examples:
         throw error;
       }
       const report = reconcile({ executions, sheet, queued, tracker, since });
-      const missing = await widgetsOf(report, (sid) => endedAtWidget(twilio, flow.sid, sid), signal);
+      const missing = await widgetsOf(report, (sid) => twilioRead("read an execution's steps", () => endedAtWidget(twilio, flow.sid, sid)), signal);
       process.stdout.write(render(report, missing, `${flow.name} (${flow.sid})`, since));
       const retention = retentionWarning(executions);
       if (retention) warn(retention);

@@ -9,6 +9,7 @@ import { pages } from '../monitor/twilio-reads.js';
 import { columnFinder } from '../publish/header.js';
 import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
 import type { PendingQueue } from '../queue/sync-queue.js';
+import { twilioFailure } from '../queue/sync-client.js';
 import { classify } from '../sheets/retry.js';
 import { sheetsClient } from '../sheets/client.js';
 import { SheetTable } from '../sheets/table.js';
@@ -33,8 +34,24 @@ export interface RoundFlow {
 const PAGE_SIZE = 1000;
 const SHEET_TIMEOUT_MS = 60_000;
 
+/** A read from Twilio whose refusal is said plainly: the status and Twilio's error code, never a request's content. */
+export async function twilioRead<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const failure = twilioFailure(error);
+    if (failure?.status === 401 || failure?.status === 403) {
+      throw new UserError(`Twilio refused the credentials (HTTP ${failure.status}) to ${what}: check TWILIO_ACCOUNT_SID and TWILIO_API_KEY/TWILIO_API_SECRET (or TWILIO_AUTH_TOKEN)`);
+    }
+    if (failure) throw new UserError(`Twilio answered HTTP ${failure.status}${failure.code !== undefined ? ` (Twilio error ${failure.code}: https://www.twilio.com/docs/errors/${failure.code})` : ''} when asked to ${what}: nothing was changed; try again`);
+    const network = (error as { code?: unknown } | null)?.code;
+    if (typeof network === 'string') throw new UserError(`Twilio could not be reached to ${what} (${network}): check the network and try again`);
+    throw error;
+  }
+}
+
 export async function resolveFlow(twilio: TwilioSdk.Twilio, ref: string): Promise<RoundFlow> {
-  const found = await findFlow(twilio, ref);
+  const found = await twilioRead('find the flow', () => findFlow(twilio, ref));
   if (!found) throw new UserError(`no flow ${ref} in this account: give its name as deployed (the file name without .json) or its FW… SID`);
   return { sid: found.sid, name: found.friendlyName };
 }
@@ -42,15 +59,17 @@ export async function resolveFlow(twilio: TwilioSdk.Twilio, ref: string): Promis
 const time = (d: Date | null | undefined) => (d instanceof Date && Number.isFinite(d.getTime()) ? d.getTime() : undefined);
 
 /** The flow's executions created since `since` (all Twilio still keeps when unset). */
-export async function listExecutions(twilio: TwilioSdk.Twilio, flowSid: string, since: Date | undefined, signal?: AbortSignal): Promise<RoundExecution[]> {
-  const found: RoundExecution[] = [];
-  const first = twilio.studio.v2.flows(flowSid).executions.page({ pageSize: PAGE_SIZE, ...(since !== undefined ? { dateCreatedFrom: since } : {}) });
-  for await (const instances of pages(first, signal)) {
-    for (const e of instances) {
-      found.push({ sid: e.sid, contact: e.contactChannelAddress, status: e.status, created: time(e.dateCreated) ?? 0, ended: e.status === 'ended' ? (time(e.dateUpdated) ?? time(e.dateCreated)) : undefined });
+export function listExecutions(twilio: TwilioSdk.Twilio, flowSid: string, since: Date | undefined, signal?: AbortSignal): Promise<RoundExecution[]> {
+  return twilioRead("list the flow's executions", async () => {
+    const found: RoundExecution[] = [];
+    const first = twilio.studio.v2.flows(flowSid).executions.page({ pageSize: PAGE_SIZE, ...(since !== undefined ? { dateCreatedFrom: since } : {}) });
+    for await (const instances of pages(first, signal)) {
+      for (const e of instances) {
+        found.push({ sid: e.sid, contact: e.contactChannelAddress, status: e.status, created: time(e.dateCreated) ?? 0, ended: e.status === 'ended' ? (time(e.dateUpdated) ?? time(e.dateCreated)) : undefined });
+      }
     }
-  }
-  return found;
+    return found;
+  });
 }
 
 export interface SheetRows {
