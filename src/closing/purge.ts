@@ -158,7 +158,7 @@ export async function purgeRound(twilio: TwilioSdk.Twilio, executions: readonly 
     const messages = await conversationMessages(twilio, e, sender, now, call);
     if (options.dryRun) {
       const waiting = messages.filter((m) => !FINAL_STATUSES.has(m.status)).length;
-      plan.push({ executionSid: e.sid, redact: messages.filter((m) => m.hasBody).length, delete: messages.length - waiting, waiting, deleteExecution: waiting === 0 && !options.keepExecutions });
+      plan.push({ executionSid: e.sid, redact: messages.filter((m) => m.hasBody && !IN_FLIGHT.has(m.status)).length, delete: messages.length - waiting, waiting, deleteExecution: waiting === 0 && !options.keepExecutions });
       return;
     }
     let left = 0;
