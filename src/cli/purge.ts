@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { purgeRound, type PurgeSummary } from '../closing/purge.js';
-import { listExecutions, readSheetRows, resolveFlow, retentionWarning, roundSheet } from '../closing/round.js';
+import { retentionWarning } from '../closing/round.js';
 import { senderNumber } from '../deploy/webhook.js';
 import { launchProgress } from '../launch/progress.js';
 import { parseRate, TokenBucket } from '../launch/rate.js';
-import { EXIT_FAILURE, EXIT_USAGE, plural, stopSignal, UserError } from './common.js';
-import { parseDuration, roundOptions, type RoundCliOptions } from './round-options.js';
-import { sheetConfig } from './sheet-config.js';
+import { EXIT_FAILURE, EXIT_USAGE, plural, UserError } from './common.js';
+import { openRound, parseDuration, roundOptions, type RoundCliOptions } from './round-options.js';
 import { fmtInt, warn } from './terminal.js';
-import { twilioFor } from './twilio-session.js';
 
 interface PurgeCliOptions extends RoundCliOptions {
   olderThan: string;
@@ -71,12 +69,7 @@ Examples:
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UserError('--concurrency must be a whole number from 1 to 64', EXIT_USAGE);
       const sender = opts.from === undefined ? undefined : senderNumber(opts.from);
       if (opts.from !== undefined && sender === undefined) throw new UserError('--from must be a sender in E.164 form: whatsapp:+1415… or +1415…', EXIT_USAGE);
-      const config = sheetConfig(opts.envFile, opts.googleKey);
-      const { twilio } = await twilioFor(opts.env);
-      const signal = stopSignal();
-      const flow = await resolveFlow(twilio, opts.flow);
-      const executions = await listExecutions(twilio, flow.sid, undefined, signal);
-      const sheet = await readSheetRows(roundSheet(config));
+      const { twilio, signal, flow, executions, sheet } = await openRound(opts, undefined);
       const retention = retentionWarning(executions);
       if (retention) warn(retention);
       let progress: ReturnType<typeof launchProgress> | undefined;

@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { endedAtWidget } from '../closing/ended-at.js';
 import { hasGaps, reconcile, type MissingRow, type ReconcileReport } from '../closing/reconcile.js';
-import { listExecutions, queuedSids, readSheetRows, resolveFlow, retentionWarning, roundSheet, twilioRead } from '../closing/round.js';
+import { queuedSids, retentionWarning, twilioRead } from '../closing/round.js';
 import { readTracker } from '../monitor/tracker.js';
 import { QueueError, syncQueue } from '../queue/sync-queue.js';
-import { EXIT_FAILURE, plural, stopSignal, UserError } from './common.js';
-import { parseSince, roundOptions, type RoundCliOptions } from './round-options.js';
-import { sheetConfig } from './sheet-config.js';
+import { EXIT_FAILURE, plural, UserError } from './common.js';
+import { openRound, parseSince, roundOptions, type RoundCliOptions } from './round-options.js';
 import { fmtInt, note, warn } from './terminal.js';
-import { twilioFor } from './twilio-session.js';
 
 interface ReconcileCliOptions extends RoundCliOptions {
   since?: string;
@@ -57,12 +55,7 @@ Examples:
     .action(async (opts: ReconcileCliOptions) => {
       const since = parseSince(opts.since);
       const tracker = opts.tracker === undefined ? undefined : await readTracker(opts.tracker);
-      const config = sheetConfig(opts.envFile, opts.googleKey);
-      const { twilio } = await twilioFor(opts.env);
-      const signal = stopSignal();
-      const flow = await resolveFlow(twilio, opts.flow);
-      const executions = await listExecutions(twilio, flow.sid, since, signal);
-      const sheet = await readSheetRows(roundSheet(config));
+      const { config, twilio, signal, flow, executions, sheet } = await openRound(opts, since);
       let queued: Set<string>;
       try {
         queued = await queuedSids(syncQueue(config.sync));

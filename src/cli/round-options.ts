@@ -2,8 +2,12 @@
 // sheet's configuration come from, and the dates that bound a round.
 
 import type { Command } from 'commander';
-import { EXIT_USAGE, UserError } from './common.js';
-import { ENV_FILE_HELP, GOOGLE_KEY_HELP } from './sheet-config.js';
+import type TwilioSdk from 'twilio';
+import { listExecutions, readSheetRows, resolveFlow, roundSheet, type RoundExecution, type RoundFlow, type SheetRows } from '../closing/round.js';
+import type { PublishConfig } from '../publish/config.js';
+import { EXIT_USAGE, stopSignal, UserError } from './common.js';
+import { ENV_FILE_HELP, GOOGLE_KEY_HELP, sheetConfig } from './sheet-config.js';
+import { twilioFor } from './twilio-session.js';
 
 export interface RoundCliOptions {
   flow: string;
@@ -38,4 +42,24 @@ export function parseDuration(text: string, option: string): number {
   const unit = m?.[2]?.toLowerCase();
   if (!m || (unit === undefined && Number(m[1]) !== 0)) throw new UserError(`${option} ${text} is not a duration: give a number and a unit, e.g. 30m, 1h or 2d`, EXIT_USAGE);
   return Number(m[1]) * (unit === undefined ? 0 : (UNITS[unit] as number));
+}
+
+export interface OpenRound {
+  readonly config: PublishConfig;
+  readonly twilio: TwilioSdk.Twilio;
+  readonly signal: AbortSignal;
+  readonly flow: RoundFlow;
+  readonly executions: readonly RoundExecution[];
+  readonly sheet: SheetRows;
+}
+
+/** The configuration checked first (nothing is read before it is complete), then the flow, its executions and the sheet's rows. */
+export async function openRound(opts: RoundCliOptions, since: Date | undefined): Promise<OpenRound> {
+  const config = sheetConfig(opts.envFile, opts.googleKey);
+  const { twilio } = await twilioFor(opts.env);
+  const signal = stopSignal();
+  const flow = await resolveFlow(twilio, opts.flow);
+  const executions = await listExecutions(twilio, flow.sid, since, signal);
+  const sheet = await readSheetRows(roundSheet(config));
+  return { config, twilio, signal, flow, executions, sheet };
 }
