@@ -3,18 +3,16 @@
 // it on request) and 1,000 at 20/s (Twilio's own limit). Reported: the rate
 // achieved against the setting (goal: within 5%), 429s met, peak memory of
 // the launch process. Yardstick: the setting itself.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandArgs } from '../src/cli/command-args.js';
 import { flowWebhook } from '../src/deploy/webhook.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { startTwilioServer } from '../src/dev/twilio-server.js';
 import { setExecutionLimit } from '../src/dev/twilio/studio.js';
 import { twilioClient } from '../src/twilio/client.js';
-import { fmt, peakRssMb, row } from './stats.js';
+import { fmt, row, runSealedSurvey } from './stats.js';
 
 const SENDER = '+15005550006';
 
@@ -34,17 +32,7 @@ async function one(contacts: number, rate: number, accountLimit: number | undefi
     const lines = Array.from({ length: contacts }, (_, i) => `c${i},+2547${String(10_000_000 + i).padStart(8, '0')},Name${i}`);
     writeFileSync(join(dir, 'contacts.csv'), `caseid,phone,first_name\n${lines.join('\n')}\n`);
     const args = ['launch', 'contacts.csv', '--flow', 'whatsapp-survey', '--from', `whatsapp:${SENDER}`, '--param-columns', 'first_name', '--content-sid', `HX${'ab'.repeat(16)}`, '--rate', `${rate}/s`];
-    const started = performance.now();
-    const child = spawn(process.execPath, [...commandArgs(join(PROJECT_ROOT, 'dist', 'cli'), 'sealed-survey'), ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let peak = 0;
-    const poll = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid) ?? 0)), 100);
-    const code = await new Promise<number | null>((ok) => child.once('exit', (c) => ok(c)));
-    clearInterval(poll);
-    const wall = (performance.now() - started) / 1000;
+    const { code, out, err, wall, peakMb: peak } = await runSealedSurvey(args, dir, env);
     const executions = server.flows()[0]?.executions.length ?? 0;
     const achieved = Number(/at ([\d.]+)\/s/.exec(out)?.[1]);
     const throttled = Number(/throttled (\d+)/.exec(out)?.[1] ?? 0);

@@ -1,5 +1,9 @@
 // Small helpers shared by the benchmarks.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commandArgs } from '../src/cli/command-args.js';
+import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -27,4 +31,29 @@ export const fmt = (n: number | undefined, digits = 2): string => (n === undefin
 
 export function row(label: string, value: string, target = ''): void {
   console.log(`  ${label.padEnd(46)} ${value.padStart(14)}  ${target}`);
+}
+
+export interface MeasuredRun {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+  /** Seconds from spawn to exit. */
+  readonly wall: number;
+  /** Peak RSS of the command's process, polled every 100 ms (MB). */
+  readonly peakMb: number;
+}
+
+/** Runs the built `sealed-survey` with `args` as a user would, timing it and polling its peak memory. */
+export async function runSealedSurvey(args: readonly string[], cwd: string, env: Readonly<Record<string, string>>): Promise<MeasuredRun> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...commandArgs(join(PROJECT_ROOT, 'dist', 'cli'), 'sealed-survey'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let peakMb = 0;
+  const poll = setInterval(() => (peakMb = Math.max(peakMb, peakRssMb(child.pid) ?? 0)), 100);
+  const code = await new Promise<number | null>((ok) => child.once('exit', (c) => ok(c)));
+  clearInterval(poll);
+  return { code, out, err, wall: (performance.now() - started) / 1000, peakMb };
 }

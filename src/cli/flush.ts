@@ -1,16 +1,13 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_REMOVALS_PER_SECOND, flushQueue, FlushError } from '../publish/flush.js';
 import { plural } from '../plural.js';
-import { PublishConfigError, readPublishConfig } from '../publish/config.js';
 import { syncStores } from '../publish/sync-stores.js';
 import { QueueError } from '../queue/sync-queue.js';
 import { sheetsClient } from '../sheets/client.js';
 import { SheetTable } from '../sheets/table.js';
 import { EXIT_USAGE, UserError } from './common.js';
-import { loadEnv } from './env-file.js';
+import { ENV_FILE_HELP, GOOGLE_KEY_HELP, sheetConfig } from './sheet-config.js';
 
-export const DEFAULT_KEY_ASSET = 'assets/google-service-account.private.json';
 
 interface FlushCliOptions {
   envFile?: string;
@@ -25,8 +22,8 @@ export function addFlush(program: Command): void {
   program
     .command('flush')
     .description('write the rows that publish queued (when Google Sheets was too slow or down) into the sheet, many rows per request')
-    .option('--env-file <file>', 'the Functions\' .env file to read SHEET_ID, PII_COLUMNS, ACCOUNT_SID, AUTH_TOKEN… from (default: ./.env if present)')
-    .option('--google-key <file>', `the service account's JSON key file (default: GOOGLE_SERVICE_ACCOUNT_JSON, else ${DEFAULT_KEY_ASSET})`)
+    .option('--env-file <file>', ENV_FILE_HELP)
+    .option('--google-key <file>', GOOGLE_KEY_HELP)
     .option('--batch-size <rows>', 'rows per write request (the write quota counts requests, not rows)', '500')
     .option('--max-attempts <n>', 'attempts per request before giving up (backoff up to 32 s between them)', '10')
     .option('--sync-rate <n>', 'Sync writes per second, for claims and removals (Twilio Sync allows 20 writes/s per object)', String(DEFAULT_REMOVALS_PER_SECOND))
@@ -54,16 +51,7 @@ Examples:
       if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new UserError('--max-attempts must be a whole number from 1 to 100', EXIT_USAGE);
       const removalsPerSecond = Number(opts.syncRate);
       if (!(removalsPerSecond > 0 && removalsPerSecond <= 1000)) throw new UserError('--sync-rate must be a number of removals per second from 0 to 1000, e.g. 15', EXIT_USAGE);
-      const env = loadEnv(opts.envFile);
-      const keyFile = opts.googleKey ?? (env.GOOGLE_SERVICE_ACCOUNT_JSON ? undefined : existsSync(DEFAULT_KEY_ASSET) ? DEFAULT_KEY_ASSET : undefined);
-      if (opts.googleKey && !existsSync(opts.googleKey)) throw new UserError(`--google-key: ${opts.googleKey} does not exist`, EXIT_USAGE);
-      let config;
-      try {
-        config = readPublishConfig(opts.googleKey ? { ...env, GOOGLE_SERVICE_ACCOUNT_JSON: undefined } : env, keyFile);
-      } catch (error) {
-        if (error instanceof PublishConfigError) throw new UserError(error.message, EXIT_USAGE);
-        throw error;
-      }
+      const config = sheetConfig(opts.envFile, opts.googleKey);
       const table = new SheetTable(sheetsClient({ account: config.account, rootUrl: config.sheetsApiUrl }), config.target);
       const say = (s: string) => process.stderr.write(`${s}\n`);
       try {

@@ -9,6 +9,8 @@ import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
 import { addMonitor } from './monitor.js';
 import { addReport } from './report.js';
+import { addPurge } from './purge.js';
+import { addReconcile } from './reconcile.js';
 import { addSimulate } from './simulate.js';
 import { newProgram, runProgram } from './common.js';
 import { addSheetsServer } from './sheets-server.js';
@@ -28,6 +30,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDoctor(program);
   addLaunch(program);
   addMonitor(program);
+  addReconcile(program);
+  addPurge(program);
   addReport(program);
   addBreaker(program);
   return runProgram(program, argv);

@@ -24,12 +24,12 @@ import { createApi2010, type MessageSeed, type MessageSnapshot, type MessageStat
 import { type ApiRequest, counter, findRoute, type Reply, type Route, TwilioError } from './twilio/http.js';
 import { createMessaging, type MessagingServiceSeed, type MessagingServiceSnapshot } from './twilio/messaging.js';
 import { createServerless, type ServerlessServiceSnapshot } from './twilio/serverless.js';
-import { createStudio, type FlowSnapshot, type FlowStatus } from './twilio/studio.js';
+import { createStudio, type ExecutionSeed, type FlowSnapshot, type FlowStatus } from './twilio/studio.js';
 import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
 import { createUsage, type UsageTriggerSnapshot } from './twilio/usage.js';
 import type { RunningSyncServer } from './sync-server.js';
 
-export type { FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
+export type { ExecutionSeed, FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
 
 /** Uploads are up to 10 MB; anything else is a small form. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
@@ -87,6 +87,8 @@ export interface RunningTwilioServer {
   serverless(): ServerlessServiceSnapshot[];
   /** Studio flows with every revision. */
   flows(): FlowSnapshot[];
+  /** Seeds a Studio execution as a round leaves it (contact, sender, status, steps, times); returns its SID. */
+  addExecution(seed: ExecutionSeed): string;
   phoneNumbers(): PhoneNumberSnapshot[];
   /** Messages (API 2010): seed one as Twilio would log it, move it on (delivered, read, failed…), list them. */
   addMessage(seed: MessageSeed): string;
@@ -291,6 +293,7 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     port,
     serverless: () => serverless.snapshot(),
     flows: () => studio.snapshot(),
+    addExecution: (seed) => studio.addExecution(seed),
     phoneNumbers: () => api.snapshot(),
     addMessage: (seed) => api.addMessage(seed),
     updateMessage: (sid, change) => api.updateMessage(sid, change),

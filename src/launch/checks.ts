@@ -49,7 +49,8 @@ export function flowDataReads(flow: FlowDefinition): Map<string, string> {
   return reads;
 }
 
-async function findFlow(twilio: TwilioSdk.Twilio, ref: string) {
+/** A flow by name (as deployed) or FW… SID; undefined when this account has none. */
+export async function findFlow(twilio: TwilioSdk.Twilio, ref: string) {
   if (/^FW[0-9a-fA-F]{32}$/.test(ref)) {
     try {
       return await twilio.studio.v2.flows(ref).fetch();

@@ -6,7 +6,8 @@ import { fmtInt } from '../cli/terminal.js';
 
 const clock = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
-export function launchProgress(total: number, stream: NodeJS.WriteStream = process.stderr) {
+/** `label` names the work (launch, purge). */
+export function launchProgress(total: number, stream: NodeJS.WriteStream = process.stderr, label = 'launch') {
   const started = performance.now();
   const tty = stream.isTTY === true;
   let last = 0;
@@ -17,7 +18,7 @@ export function launchProgress(total: number, stream: NodeJS.WriteStream = proce
     const secs = Math.max(0.001, (performance.now() - started) / 1000);
     const rate = done / secs;
     const eta = rate > 0 ? clock((total - done) / rate) : '?';
-    return `launch ${fmtInt(done)}/${fmtInt(total)}  ${rate.toFixed(1)}/s  ETA ${eta}${failed > 0 ? `  ${fmtInt(failed)} failed` : ''}`;
+    return `${label} ${fmtInt(done)}/${fmtInt(total)}  ${rate.toFixed(1)}/s  ETA ${eta}${failed > 0 ? `  ${fmtInt(failed)} failed` : ''}`;
   };
   return {
     settled(outcome: string) {

@@ -8,13 +8,13 @@ import type { MessageRecord } from './status.js';
 
 const PAGE_SIZE = 1000;
 
-interface ListPage<T> {
+export interface ListPage<T> {
   readonly instances: T[];
   nextPage(): Promise<ListPage<T>> | undefined;
 }
 
 /** Every page of a list, following Twilio's next-page links. */
-async function* pages<T>(first: Promise<ListPage<T>>, signal: AbortSignal | undefined): AsyncGenerator<T[]> {
+export async function* pages<T>(first: Promise<ListPage<T>>, signal: AbortSignal | undefined): AsyncGenerator<T[]> {
   let page: ListPage<T> | undefined = await first;
   while (page) {
     signal?.throwIfAborted();

@@ -4,6 +4,13 @@
 // fetch; tests seed them with addMessage and move them on with
 // updateMessage), with the 2010 API's own page shape, `.json` paths and
 // RFC 2822 dates, as twilio_api_v2010.json has them.
+//
+// Messages can be redacted and deleted as Twilio allows: POST with an empty
+// Body redacts (any other Body is error 30400; a message still in flight,
+// accepted/scheduled/queued/sending/receiving, cannot be redacted yet), and
+// DELETE removes one only in a final state: otherwise 400, error 20009
+// "Cannot delete this resource before it is complete" (the message Twilio
+// gives reads "Cannot delete message in state SENT").
 
 import {
   type ApiRequest,
@@ -15,8 +22,10 @@ import {
   optionalMethod,
   optionalUrl,
   page2010,
+  type Params,
   rfc2822,
   type Route,
+  TwilioError,
 } from './http.js';
 
 export interface PhoneNumberSeed {
@@ -51,7 +60,12 @@ interface PhoneNumber {
   readonly fields: Record<string, string | boolean | null>;
 }
 
-export type MessageStatus = 'accepted' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'receiving' | 'received';
+export type MessageStatus = 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'canceled';
+
+/** Statuses in which a message may be deleted: nothing will change it any more. */
+export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ['delivered', 'read', 'undelivered', 'failed', 'received', 'canceled'];
+/** Statuses of a message Twilio is still handling: its body cannot be redacted yet. */
+const IN_FLIGHT: readonly MessageStatus[] = ['accepted', 'scheduled', 'queued', 'sending', 'receiving'];
 export type MessageDirection = 'inbound' | 'outbound-api' | 'outbound-reply';
 
 export interface MessageSeed {
@@ -75,11 +89,12 @@ export interface MessageSnapshot {
   readonly status: MessageStatus;
   readonly errorCode: number | null;
   readonly dateSent: number;
+  /** '' once redacted. */
+  readonly body: string;
 }
 
 interface Message extends MessageSnapshot {
   readonly seq: number;
-  readonly body: string;
   readonly created: number;
   updated: number;
 }
@@ -263,6 +278,13 @@ export function createApi2010(options: Api2010Options): Api2010 {
   const ownAccount = (r: ApiRequest, sid: string) => {
     if (sid !== accountSid) throw notFound(r.path);
   };
+  /** The message a path names, in the account that authenticated. */
+  const findMessage = (r: ApiRequest, p: Params) => {
+    ownAccount(r, p.AccountSid as string);
+    const m = messages.get(p.Sid as string);
+    if (!m) throw notFound(r.path);
+    return m;
+  };
   const findNumber = (r: ApiRequest, sid: string) => {
     const n = numbers.get(sid);
     if (!n) throw notFound(r.path);
@@ -373,15 +395,42 @@ export function createApi2010(options: Api2010Options): Api2010 {
       method: 'GET',
       pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
       handle: (r, p) => {
-        ownAccount(r, p.AccountSid as string);
-        const m = messages.get(p.Sid as string);
-        if (!m) throw notFound(r.path);
+        const m = findMessage(r, p);
         return { status: 200, body: messageBody(m) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
+      handle: (r, p) => {
+        const m = findMessage(r, p);
+        const body = r.form.get('Body');
+        const status = r.form.get('Status');
+        if ((body === null) === (status === null)) throw new TwilioError(400, 30400, 'Parameters are not valid: give either an empty Body (to redact) or Status=canceled');
+        if (status !== null) {
+          if (status !== 'canceled' || m.status !== 'scheduled') throw new TwilioError(400, 30409, 'This message cannot be canceled');
+          messages.set(m.sid, { ...m, status: 'canceled', updated: clock() });
+        } else {
+          if (body !== '') throw new TwilioError(400, 30400, 'Parameters are not valid: a redaction must have an empty Body');
+          if (IN_FLIGHT.includes(m.status)) throw new TwilioError(400, 20009, `Cannot redact message in state ${m.status.toUpperCase()}: wait until it is sent or received`);
+          messages.set(m.sid, { ...m, body: '', updated: clock() });
+        }
+        return { status: 200, body: messageBody(messages.get(m.sid) as Message) };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/2010-04-01/Accounts/:AccountSid/Messages/:Sid.json',
+      handle: (r, p) => {
+        const m = findMessage(r, p);
+        if (!FINAL_MESSAGE_STATUSES.includes(m.status)) throw new TwilioError(400, 20009, `Cannot delete message in state ${m.status.toUpperCase()}`);
+        messages.delete(m.sid);
+        return { status: 204 };
       },
     },
   ];
 
-  const snapshotOf = (m: Message): MessageSnapshot => ({ sid: m.sid, direction: m.direction, from: m.from, to: m.to, status: m.status, errorCode: m.errorCode, dateSent: m.dateSent });
+  const snapshotOf = (m: Message): MessageSnapshot => ({ sid: m.sid, direction: m.direction, from: m.from, to: m.to, status: m.status, errorCode: m.errorCode, dateSent: m.dateSent, body: m.body });
 
   return {
     routes,

@@ -17,6 +17,12 @@
 // advances an execution here, so each stays active until ended through the
 // API (Status=ended). setExecutionLimit() changes an account's rate, as
 // Twilio raises it on request; the server's setFaults forces 429s.
+//
+// For reconcile and purge, tests seed executions as a round leaves them
+// (addExecution: contact, sender, status, steps with their widgets, creation
+// and end times). Each execution has its Context (flow.channel.address is the
+// sender, flow.data the parameters, as Studio's Liquid context has them) and
+// Steps with their own Context; DELETE removes an execution with its steps.
 
 import { createHash } from 'node:crypto';
 import {
@@ -58,6 +64,17 @@ interface Flow {
   readonly executions: Execution[];
 }
 
+interface Step {
+  readonly sid: string;
+  readonly seq: number;
+  /** The event that caused the transition (Incoming Message, Audio Complete…). */
+  readonly name: string;
+  readonly transitionedFrom: string;
+  readonly transitionedTo: string;
+  readonly context: unknown;
+  readonly created: string;
+}
+
 interface Execution {
   readonly sid: string;
   readonly seq: number;
@@ -68,6 +85,27 @@ interface Execution {
   readonly created: string;
   status: 'active' | 'ended';
   updated: string | null;
+  readonly context: unknown;
+  readonly steps: Step[];
+}
+
+/** An execution as a round leaves it, for tests of reconcile and purge. */
+export interface ExecutionSeed {
+  readonly flowSid: string;
+  /** The contact's address, e.g. whatsapp:+2547…. */
+  readonly to: string;
+  /** The sender's address (flow.channel.address). */
+  readonly from: string;
+  readonly status?: 'active' | 'ended';
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** Transitions in order; `name` is the event, transitionedTo the widget reached ('Ended' when the flow ended). */
+  readonly steps?: ReadonlyArray<{ readonly name?: string; readonly transitionedFrom: string; readonly transitionedTo: string; readonly context?: unknown }>;
+  /** Answers the execution collected, kept in its Context under widgets (never to be printed). */
+  readonly widgets?: Readonly<Record<string, unknown>>;
+  /** Milliseconds since the epoch; the stand-in's clock when unset. */
+  readonly created?: number;
+  /** When it ended (date_updated); `created` + 1 min for an ended execution when unset. */
+  readonly ended?: number;
 }
 
 export interface ExecutionSnapshot {
@@ -108,6 +146,8 @@ export interface StudioOptions {
 export interface Studio {
   readonly routes: readonly Route[];
   snapshot(): FlowSnapshot[];
+  /** Seeds an execution with its context and steps; returns its SID. */
+  addExecution(seed: ExecutionSeed): string;
   /** A revision made by someone in the Console (a user as author, no commit message unless given). */
   consoleEdit(flowSid: string, change: { definition?: unknown; status?: FlowStatus; commitMessage?: string | null }): void;
 }
@@ -289,6 +329,33 @@ export function createStudio(options: StudioOptions): Studio {
     if (!execution) throw notFound(r.path);
     return execution;
   };
+  const stepUrl = (r: ApiRequest, f: Flow, e: Execution, step: Step) => `${flowUrl(r, f)}/Executions/${e.sid}/Steps/${step.sid}`;
+  const stepBody = (r: ApiRequest, f: Flow, e: Execution, step: Step) => ({
+    sid: step.sid,
+    account_sid: accountSid,
+    flow_sid: f.sid,
+    execution_sid: e.sid,
+    parent_step_sid: null,
+    name: step.name,
+    context: step.context,
+    transitioned_from: step.transitionedFrom,
+    transitioned_to: step.transitionedTo,
+    type: null,
+    date_created: step.created,
+    date_updated: null,
+    url: stepUrl(r, f, e, step),
+    links: { step_context: `${stepUrl(r, f, e, step)}/Context` },
+  });
+  const findStep = (r: ApiRequest, e: Execution, sid: string) => {
+    const step = e.steps.find((x) => x.sid === sid);
+    if (!step) throw notFound(r.path);
+    return step;
+  };
+  /** The Liquid context Studio keeps for an execution: flow (sender, data) and the widgets' results. */
+  const executionContext = (flowSid: string, sid: string, from: string, parameters: unknown, widgets: unknown = {}) => ({
+    flow: { flow_sid: flowSid, sid, channel: { address: from }, data: parameters, variables: {} },
+    widgets,
+  });
   /** Creation times (clock ms) within the last second, for the account's rate limit. */
   let recentCreates: number[] = [];
   const throttle = () => {
@@ -405,7 +472,8 @@ export function createStudio(options: StudioOptions): Studio {
         if (!published) throw new TwilioError(400, 20001, 'The Flow has no published revision to execute');
         if (activeFor(to)) throw new TwilioError(409, 20409, `Execution already active for contact ${to.slice(-4).padStart(to.length, '•')}: end it before starting another`);
         throttle();
-        const execution: Execution = { sid: newSid('FN'), seq: seq(), to, from, parameters, flowVersion: published.revision, created: iso(clock()), status: 'active', updated: null };
+        const sid = newSid('FN');
+        const execution: Execution = { sid, seq: seq(), to, from, parameters, flowVersion: published.revision, created: iso(clock()), status: 'active', updated: null, context: executionContext(flow.sid, sid, from, parameters), steps: [] };
         flow.executions.push(execution);
         return { status: 201, body: executionBody(r, flow, execution) };
       },
@@ -452,6 +520,55 @@ export function createStudio(options: StudioOptions): Studio {
         return { status: 200, body: executionBody(r, flow, execution) };
       },
     },
+    {
+      method: 'DELETE',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        // Its steps and their contexts go with it.
+        flow.executions.splice(flow.executions.indexOf(execution), 1);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid/Context',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        const url = `${flowUrl(r, flow)}/Executions/${execution.sid}/Context`;
+        return { status: 200, body: { account_sid: accountSid, context: execution.context, flow_sid: flow.sid, execution_sid: execution.sid, url } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid/Steps',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        return { status: 200, body: pageV1('steps', execution.steps.map((step): Entry => ({ seq: step.seq, body: stepBody(r, flow, execution, step) })), r) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid/Steps/:StepSid',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        return { status: 200, body: stepBody(r, flow, execution, findStep(r, execution, p.StepSid as string)) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v2/Flows/:Sid/Executions/:ExecutionSid/Steps/:StepSid/Context',
+      handle: (r, p) => {
+        const flow = findFlow(r, p.Sid as string);
+        const execution = findExecution(r, flow, p.ExecutionSid as string);
+        const step = findStep(r, execution, p.StepSid as string);
+        return { status: 200, body: { account_sid: accountSid, context: step.context, execution_sid: execution.sid, flow_sid: flow.sid, step_sid: step.sid, url: `${stepUrl(r, flow, execution, step)}/Context` } };
+      },
+    },
   ];
 
   return {
@@ -473,6 +590,40 @@ export function createStudio(options: StudioOptions): Studio {
         })),
         executions: f.executions.map((e) => ({ sid: e.sid, to: e.to, from: e.from, parameters: structuredClone(e.parameters), status: e.status })),
       })),
+    addExecution(seed) {
+      const flow = flows.get(seed.flowSid);
+      if (!flow) throw new Error(`no flow ${seed.flowSid} in the stand-in`);
+      const published = flow.revisions.findLast((x) => x.status === 'published') ?? latest(flow);
+      const created = seed.created ?? clock();
+      const status = seed.status ?? 'ended';
+      const ended = status === 'ended' ? (seed.ended ?? created + 60_000) : undefined;
+      const sid = newSid('FN');
+      const parameters = structuredClone(seed.parameters ?? {});
+      const steps = (seed.steps ?? []).map((step, i, all): Step => ({
+        sid: newSid('FT'),
+        seq: seq(),
+        name: step.name ?? (i === 0 ? 'Incoming Request' : 'Incoming Message'),
+        transitionedFrom: step.transitionedFrom,
+        transitionedTo: step.transitionedTo,
+        context: structuredClone(step.context ?? {}),
+        // Spread over the execution's life, the last at its end.
+        created: iso(created + ((ended ?? clock()) - created) * ((i + 1) / all.length)),
+      }));
+      flow.executions.push({
+        sid,
+        seq: seq(),
+        to: seed.to,
+        from: seed.from,
+        parameters,
+        flowVersion: published.revision,
+        created: iso(created),
+        status,
+        updated: ended === undefined ? null : iso(ended),
+        context: executionContext(flow.sid, sid, seed.from, parameters, structuredClone(seed.widgets ?? {})),
+        steps,
+      });
+      return sid;
+    },
     consoleEdit(flowSid, change) {
       const flow = flows.get(flowSid);
       if (!flow) throw new Error(`no flow ${flowSid} in the stand-in`);
