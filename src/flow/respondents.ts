@@ -8,7 +8,7 @@ import { prng } from '../dev/prng.js';
 import { conditionHolds } from './conditions.js';
 import { STOP_WORDS } from './survey-checks.js';
 import { FlowError, widgetsByName, type FlowDefinition, type Transition, type Widget } from './definition.js';
-import { TIMEOUT, type Chat, type Trigger } from './runner.js';
+import { BUSY, HANGUP, NO_ANSWER, TIMEOUT, type Chat, type Trigger } from './runner.js';
 
 export interface TranscriptLine {
   /** simulator: what the runner did that the respondent does not see (stubs, hand-offs, messages to others). */
@@ -56,7 +56,7 @@ export function readScript(path: string): ScriptedRespondent[] {
   const parsed = ScriptSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest"|"conversation"|"call"|"parent", "message"?, "data"? (rest), "parameters"? (parent), "replies": [...]}; "${TIMEOUT}" stands for no answer, digits (and * #) are keys pressed on a call`);
+    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest"|"conversation"|"call"|"parent", "message"?, "data"? (rest), "parameters"? (parent), "replies": [...]}; "${TIMEOUT}" stands for no answer, digits (and * #) are keys pressed on a call and other text is speech; on a call "${HANGUP}" hangs up, and an outgoing call is "${NO_ANSWER}", "${BUSY}", or picked up with anything else`);
   }
   return parsed.data;
 }
