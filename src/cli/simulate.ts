@@ -74,12 +74,15 @@ Offline by default: HTTP requests and Run Functions that are not this
 project's Functions get a stub answer (200 and {} unless --stubs maps the URL),
 and the transcript says so. Triggers: message, rest, conversation, call and
 parent (a subflow run with "parameters"), per respondent in --answers; on a
-call, a reply of digits (and * #) is keys pressed, other text is speech.
+call, a reply of digits (and * #) is keys pressed, other text is speech,
+<hangup> hangs up; an outgoing call is <no-answer>, <busy>, or picked up.
 Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
 set-variables, run-function, make-http-request, run-subflow, say-play,
-gather-input-on-call, record-voicemail, connect-call-to; send-to-flex,
-add-twiml-redirect and send-to-auto-pilot end the execution as handed off; any
-other type, or a trigger the flow does not route, fails the execution.
+gather-input-on-call, record-voicemail, connect-call-to, make-outgoing-call-v2,
+add-twiml-redirect to this project's Functions (their TwiML is played: the
+voice survey's voice-gather / voice-answer); send-to-flex, send-to-auto-pilot
+and a TwiML redirect elsewhere end the execution as handed off; any other
+type, or a trigger the flow does not route, fails the execution.
 The summary counts executions by outcome (completed, handed off, failed), how
 many publish stored, and where they ended.
 Exit status: 0 when no execution failed, 1 when one did (each reason is listed
@@ -90,6 +93,7 @@ Examples:
   $ sealed-survey simulate flows/whatsapp-survey.json
   $ sealed-survey simulate flows/whatsapp-survey.json --answers flows/answers/demo.json --transcript out/
   $ sealed-survey simulate flows/whatsapp-survey.json --respondents 200 --concurrency 20 --fault-rate 0.3
+  $ sealed-survey simulate flows/voice-survey.json --answers flows/answers/voice-demo.json
 `,
     )
     .action(async (file: string, opts: SimulateOptions) => {
