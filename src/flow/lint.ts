@@ -42,10 +42,9 @@ const EVENTS: Readonly<Record<string, readonly string[]>> = {
   'send-and-wait-for-reply': ['incomingMessage', 'timeout', 'deliveryFailure'],
   'set-variables': ['next'],
   'split-based-on': ['noMatch'],
-  'add-twiml-redirect': ['return', 'timeout', 'fail'],
 };
 /** The event of a widget that calls out of Studio and fails; checkFailPaths reports it missing or unconnected. */
-const FAIL_EVENTS: Readonly<Record<string, string>> = { 'run-function': 'fail', 'make-http-request': 'failed', 'add-twiml-redirect': 'fail' };
+const FAIL_EVENTS: Readonly<Record<string, string>> = { 'run-function': 'fail', 'make-http-request': 'failed' };
 const OPTIONAL_EVENTS: Readonly<Record<string, readonly string[]>> = { 'split-based-on': ['match'] };
 
 /** Fields that name the respondent's address, and their profile name (WhatsApp: WaId is the number, ProfileName their name). */

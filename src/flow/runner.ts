@@ -371,7 +371,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
   async function twimlRedirect(w: Widget): Promise<string | undefined> {
     const url = prop(w, 'url').trim();
     if (!projectFunctionPaths().includes(urlPath(url))) {
-      note(`redirected to TwiML (add-twiml-redirect) at ${shownUrl(url)}, not one of this project's Functions: the simulated execution ends here`, w);
+      note(`redirected to TwiML (add-twiml-redirect): the simulated execution ends here (${shownUrl(url) || 'no url'} is not one of this project's Functions)`, w);
       handedOff = true;
       return undefined;
     }
