@@ -70,6 +70,20 @@ describe('binding a flow to a deployment', () => {
   });
 });
 
+describe('binding the voice survey', () => {
+  const voice = JSON.parse(readFileSync(join(PROJECT_ROOT, 'flows', 'voice-survey.json'), 'utf8')) as Record<string, unknown>;
+  const redirects = (d: Record<string, unknown>) => (d.states as Array<{ type: string; properties: Record<string, unknown> }>).filter((w) => w.type === 'add-twiml-redirect').map((w) => String(w.properties.url));
+
+  it('points its TwiML Redirects at the deployed voice-gather, query and Liquid kept, and back on pull', () => {
+    const bound = bindFlow(voice, deployment);
+    expect(redirects(voice)).toHaveLength(2);
+    expect(redirects(bound.definition)).toEqual(redirects(voice).map((u) => u.replace(`https://${PLACEHOLDER_DOMAIN}/`, 'https://sealed-survey-4321-dev.twil.io/')));
+    expect(redirects(bound.definition)[0]).toMatch(/^https:\/\/sealed-survey-4321-dev\.twil\.io\/voice-gather\?execution_sid=\{\{flow\.sid\}\}&flow_sid=\{\{flow\.flow_sid\}\}&field=national_id&/);
+    expect(bindFlow(bound.definition, deployment).changes).toEqual([]);
+    expect(unbindFlow(bound.definition, deployment).definition).toEqual(voice);
+  });
+});
+
 describe('checks before anything is written', () => {
   const key = formatPublicKey(newSealedKeyPair().pair.publicRaw);
 
