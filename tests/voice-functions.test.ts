@@ -165,12 +165,14 @@ describe('voice-answer', () => {
     expect(odd.body.error.code).toBe('BAD_QUERY_PARAMETER');
   });
 
-  it('fails closed with 500 CONFIG_INVALID naming SURVEY_PUBLIC_KEY when the service has no key', async () => {
-    const res = await signedPost(noKey, `/voice-answer?${question(newExecutionSid())}`, call({ Digits: SECRET_DIGITS }));
-    expect(res.status).toBe(500);
-    expect(res.body.error.code).toBe('CONFIG_INVALID');
-    expect(res.body.error.message).toContain('SURVEY_PUBLIC_KEY');
-    expect(res.text).not.toContain(SECRET_DIGITS);
+  it('fails closed with 500 CONFIG_INVALID naming SURVEY_PUBLIC_KEY when the service has no key, already before the caller is asked', async () => {
+    for (const path of ['/voice-gather', '/voice-answer']) {
+      const res = await signedPost(noKey, `${path}?${question(newExecutionSid())}`, call({ Digits: SECRET_DIGITS }));
+      expect(res.status).toBe(500);
+      expect(res.body.error.code).toBe('CONFIG_INVALID');
+      expect(res.body.error.message).toContain('SURVEY_PUBLIC_KEY');
+      expect(res.text).not.toContain(SECRET_DIGITS);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
 // <Gather>, whose action is voice-answer on this service, so the keys or the
 // words go to a Function that seals them and never through Studio.
 
+import { loadEncryptConfig } from './encrypt.js';
 import { ANSWER_PATH, questionQuery, readQuestion, redirectVerb, serviceBase, studioReturnUrl, twimlResult, xmlEscape, type Question } from './voice.js';
 import type { Env, HttpResult, Params } from './runtime.js';
 
@@ -29,6 +30,8 @@ function gatherAttributes(q: Question, action: string): string {
 }
 
 export function voiceGatherCore(env: Env, params: Params): HttpResult {
+  // Fail before the caller keys anything, not after: voice-answer needs the key.
+  loadEncryptConfig(env);
   const q = readQuestion(params);
   if ('status' in q) return q;
   const action = `${serviceBase(env)}${ANSWER_PATH}?${questionQuery(q)}`;
