@@ -5,7 +5,7 @@ import { startLocalStack, type LocalStack } from '../dev/stack.js';
 import { PROJECT_ROOT, startFunctions, type RunningFunctions } from '../dev/functions-server.js';
 import { readEnvFile } from './env-file.js';
 import { piiAnswerWidgets } from '../flow/columns.js';
-import { readFlow, type FlowDefinition } from '../flow/definition.js';
+import { nextOf, readFlow, type FlowDefinition } from '../flow/definition.js';
 import { readStubs } from '../flow/stubs.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
 import { TerminalChat } from '../flow/terminal-chat.js';
@@ -121,8 +121,15 @@ Examples:
         }));
       } else {
         terminal = new TerminalChat();
-        jobs = [{ trigger: { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
-        process.stdout.write('You are the respondent. Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".\n');
+        // A flow that takes calls but not messages (the voice survey) is called instead.
+        const trigger = flow.states.find((w) => w.type === 'trigger');
+        const byCall = trigger !== undefined && !nextOf(trigger, 'incomingMessage') && nextOf(trigger, 'incomingCall') !== undefined;
+        jobs = [{ trigger: byCall ? { kind: 'call', from: '+254700000000' } : { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
+        process.stdout.write(
+          byCall
+            ? 'You are the caller. Type digits to press keys, anything else is speech; /timeout stays silent, /hangup hangs up.\n'
+            : 'You are the respondent. Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".\n',
+        );
       }
 
       let stack: LocalStack | undefined;
