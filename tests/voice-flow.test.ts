@@ -13,7 +13,7 @@ import { flowColumns } from '../src/flow/columns.js';
 import { readFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
 import { lintFlow } from '../src/flow/lint.js';
 import { readScript, ScriptedChat, triggerOf } from '../src/flow/respondents.js';
-import type { ExecutionResult } from '../src/flow/runner.js';
+import { runExecution, type ExecutionResult } from '../src/flow/runner.js';
 import { simulate, type Job } from '../src/flow/simulate.js';
 import { loadKeyFiles } from '../src/keys/files.js';
 
@@ -111,5 +111,32 @@ describe('simulate on the voice survey (local stack, real Functions)', () => {
     expect(summary.stored).toBe(jobs.length);
     expect(stack.sheets.rows(stack.spreadsheetId, stack.tab).length - before).toBe(jobs.length);
     expect(Object.fromEntries(summary.outcomes)).toEqual({ complete: 3, declined: 1, no_reply: 2, hung_up: 1 });
+  });
+});
+
+describe('Make Outgoing Call in the runner', () => {
+  it('takes answered, busy, noAnswer or failed as the script says', async () => {
+    const dial: FlowDefinition = {
+      initial_state: 'Trigger',
+      states: [
+        { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingRequest', next: 'dial' }], properties: {} },
+        {
+          name: 'dial',
+          type: 'make-outgoing-call-v2',
+          transitions: ['answered', 'busy', 'noAnswer', 'failed'].map((event) => ({ event, next: `on_${event}` })),
+          properties: { to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' },
+        },
+        ...['answered', 'busy', 'noAnswer', 'failed'].map((event) => ({ name: `on_${event}`, type: 'set-variables', transitions: [{ event: 'next' }], properties: { variables: [{ key: 'took', value: event }] } })),
+      ],
+    };
+    const took = async (reply: string) => {
+      const result = await runExecution({ flow: dial, functionsUrl: 'http://127.0.0.1:9', authToken: 'x', trigger: { kind: 'rest', to: '+254700000300', data: {} }, flowAddress: '+254711000000', chat: new ScriptedChat([reply]) });
+      return result.variables.took;
+    };
+    expect(await took('<answer>')).toBe('answered');
+    expect(await took('<busy>')).toBe('busy');
+    expect(await took('<no-answer>')).toBe('noAnswer');
+    expect(await took('<timeout>')).toBe('noAnswer');
+    expect(await took('<delivery-failure>')).toBe('failed');
   });
 });
