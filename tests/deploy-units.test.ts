@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultFlowFiles } from '../src/cli/flow-files.js';
 import { contextBytes } from '../src/deploy/context-size.js';
 import { bindFlow, PLACEHOLDER_DOMAIN, PLACEHOLDER_ENVIRONMENT_SID, PLACEHOLDER_SERVICE_SID, unbindFlow, type Deployment } from '../src/deploy/flow-binding.js';
 import { fingerprint } from '../src/deploy/inputs.js';
@@ -81,6 +82,11 @@ describe('binding the voice survey', () => {
     expect(redirects(bound.definition)[0]).toMatch(/^https:\/\/sealed-survey-4321-dev\.twil\.io\/voice-gather\?execution_sid=\{\{flow\.sid\}\}&flow_sid=\{\{flow\.flow_sid\}\}&field=national_id&/);
     expect(bindFlow(bound.definition, deployment).changes).toEqual([]);
     expect(unbindFlow(bound.definition, deployment).definition).toEqual(voice);
+  });
+
+  it('is not deployed or checked by default (one survey, one sheet per environment): it is given with --flow', () => {
+    expect(defaultFlowFiles(PROJECT_ROOT)).toContain(join('flows', 'whatsapp-survey.json'));
+    expect(defaultFlowFiles(PROJECT_ROOT)).not.toContain(join('flows', 'voice-survey.json'));
   });
 });
 
