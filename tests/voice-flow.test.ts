@@ -12,7 +12,7 @@ import { Opener, isToken } from '../src/envelope/index.js';
 import { flowColumns } from '../src/flow/columns.js';
 import { readFlow, type FlowDefinition, type Widget } from '../src/flow/definition.js';
 import { lintFlow } from '../src/flow/lint.js';
-import { readScript, ScriptedChat, triggerOf } from '../src/flow/respondents.js';
+import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../src/flow/respondents.js';
 import { runExecution, type ExecutionResult } from '../src/flow/runner.js';
 import { simulate, type Job } from '../src/flow/simulate.js';
 import { loadKeyFiles } from '../src/keys/files.js';
@@ -111,6 +111,19 @@ describe('simulate on the voice survey (local stack, real Functions)', () => {
     expect(summary.stored).toBe(jobs.length);
     expect(stack.sheets.rows(stack.spreadsheetId, stack.tab).length - before).toBe(jobs.length);
     expect(Object.fromEntries(summary.outcomes)).toEqual({ complete: 3, declined: 1, no_reply: 2, hung_up: 1 });
+  });
+});
+
+describe('generated callers (simulate --respondents)', () => {
+  it('press a consent key the flow accepts and key IDs of the length the redirect asks for', async () => {
+    const random = rng(3);
+    const jobs = Array.from({ length: 12 }, (_, i) => ({ trigger: { kind: 'call' as const, from: `+2547000004${String(i).padStart(2, '0')}` }, chat: new GeneratedChat(flow, { random, invalidRate: 0, timeoutRate: 0 }) }));
+    const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 3 });
+    expect(summary.failed).toBe(0);
+    expect((summary.outcomes.get('complete') ?? 0) + (summary.outcomes.get('declined') ?? 0)).toBe(12);
+    expect(summary.outcomes.get('complete') ?? 0).toBeGreaterThan(6);
+    // Valid keys on the first try: no ID was refused.
+    expect(summary.widgetCounts.get('say_id_retry')).toBeUndefined();
   });
 });
 

@@ -7,14 +7,12 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nextOf, parseFlow } from '../flow/definition.js';
+import { parseFlow, takesOnlyCalls } from '../flow/definition.js';
 
-/** Takes calls and no messages; a file that does not parse is kept, so deploy reports it. */
+/** A file that does not parse is kept, so deploy reports it. */
 function callsOnly(path: string): boolean {
   try {
-    const trigger = parseFlow(readFileSync(path, 'utf8'), path).states.find((w) => w.type === 'trigger');
-    if (!trigger) return false;
-    return nextOf(trigger, 'incomingCall') !== undefined && !nextOf(trigger, 'incomingMessage') && !nextOf(trigger, 'incomingConversationMessage');
+    return takesOnlyCalls(parseFlow(readFileSync(path, 'utf8'), path));
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@ import { startLocalStack, type LocalStack } from '../dev/stack.js';
 import { PROJECT_ROOT, startFunctions, type RunningFunctions } from '../dev/functions-server.js';
 import { readEnvFile } from './env-file.js';
 import { piiAnswerWidgets } from '../flow/columns.js';
-import { nextOf, readFlow, type FlowDefinition } from '../flow/definition.js';
+import { readFlow, takesOnlyCalls, type FlowDefinition } from '../flow/definition.js';
 import { readStubs } from '../flow/stubs.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
 import { TerminalChat } from '../flow/terminal-chat.js';
@@ -110,20 +110,19 @@ Examples:
 
       let jobs: Job[];
       let terminal: TerminalChat | undefined;
+      // A flow that takes calls but not messages (the voice survey) is called instead.
+      const byCall = takesOnlyCalls(flow);
       if (opts.answers) {
         jobs = readScript(opts.answers).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
       } else if (opts.respondents) {
         const random = rng(count(opts.seed, '--seed', 2 ** 31));
         const piiWidgets = piiAnswerWidgets(flow);
         jobs = Array.from({ length: count(opts.respondents, '--respondents', 100_000) }, (_, i) => ({
-          trigger: { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
+          trigger: byCall ? { kind: 'call' as const, from: `+2547${String(10_000_000 + i).slice(-8)}` } : { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
           chat: new GeneratedChat(flow, { random, piiWidgets }),
         }));
       } else {
         terminal = new TerminalChat();
-        // A flow that takes calls but not messages (the voice survey) is called instead.
-        const trigger = flow.states.find((w) => w.type === 'trigger');
-        const byCall = trigger !== undefined && !nextOf(trigger, 'incomingMessage') && nextOf(trigger, 'incomingCall') !== undefined;
         jobs = [{ trigger: byCall ? { kind: 'call', from: '+254700000000' } : { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
         process.stdout.write(
           byCall
