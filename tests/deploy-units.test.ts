@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultFlowFiles } from '../src/cli/flow-files.js';
 import { contextBytes } from '../src/deploy/context-size.js';
 import { bindFlow, PLACEHOLDER_DOMAIN, PLACEHOLDER_ENVIRONMENT_SID, PLACEHOLDER_SERVICE_SID, unbindFlow, type Deployment } from '../src/deploy/flow-binding.js';
 import { fingerprint } from '../src/deploy/inputs.js';
@@ -67,6 +68,25 @@ describe('binding a flow to a deployment', () => {
     const bound = bindFlow(copy, deployment);
     expect(runFunctions(bound.definition)[0]?.properties.url).toBe('https://other-1111-prod.twil.io/encrypt');
     expect(bound.unknownPaths).toEqual([{ widget: publish?.name, path: '/export' }]);
+  });
+});
+
+describe('binding the voice survey', () => {
+  const voice = JSON.parse(readFileSync(join(PROJECT_ROOT, 'flows', 'voice-survey.json'), 'utf8')) as Record<string, unknown>;
+  const redirects = (d: Record<string, unknown>) => (d.states as Array<{ type: string; properties: Record<string, unknown> }>).filter((w) => w.type === 'add-twiml-redirect').map((w) => String(w.properties.url));
+
+  it('points its TwiML Redirects at the deployed voice-gather, query and Liquid kept, and back on pull', () => {
+    const bound = bindFlow(voice, deployment);
+    expect(redirects(voice)).toHaveLength(2);
+    expect(redirects(bound.definition)).toEqual(redirects(voice).map((u) => u.replace(`https://${PLACEHOLDER_DOMAIN}/`, 'https://sealed-survey-4321-dev.twil.io/')));
+    expect(redirects(bound.definition)[0]).toMatch(/^https:\/\/sealed-survey-4321-dev\.twil\.io\/voice-gather\?execution_sid=\{\{flow\.sid\}\}&flow_sid=\{\{flow\.flow_sid\}\}&field=national_id&/);
+    expect(bindFlow(bound.definition, deployment).changes).toEqual([]);
+    expect(unbindFlow(bound.definition, deployment).definition).toEqual(voice);
+  });
+
+  it('is not deployed or checked by default (one survey, one sheet per environment): it is given with --flow', () => {
+    expect(defaultFlowFiles(PROJECT_ROOT)).toContain(join('flows', 'whatsapp-survey.json'));
+    expect(defaultFlowFiles(PROJECT_ROOT)).not.toContain(join('flows', 'voice-survey.json'));
   });
 });
 

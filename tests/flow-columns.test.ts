@@ -167,7 +167,7 @@ describe('classification', () => {
       'error bad-column-name publish → parameters.2nd visit',
       'error undeclared-column publish → parameters.2nd visit',
     ]);
-    expect(c.problems[0]?.message).toContain('"done" is not a declared outcome (complete, declined, optout, incomplete, no_reply, undeliverable, failed)');
+    expect(c.problems[0]?.message).toContain('"done" is not a declared outcome (complete, declined, optout, incomplete, no_reply, hung_up, undeliverable, failed)');
     expect(c.problems[1]?.message).toContain('reads widgets.q_comment.inbound.Body, but final_status may only be derived from flow.variables.outcome');
     expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', '2nd visit']);
   });

@@ -8,17 +8,24 @@ import { keyValues, readFlow } from '../src/flow/definition.js';
 import { studioLiquid } from '../src/flow/liquid.js';
 import { FINAL_STATUS, finalStatusLiquid, OUTCOME_NAMES, OUTCOME_VARIABLE, writeOutcomes } from '../src/flow/outcomes.js';
 
-const flow = readFlow(join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json'));
+const flows = ['whatsapp-survey.json', 'voice-survey.json'].map((file) => ({ file, flow: readFlow(join(PROJECT_ROOT, 'flows', file)) }));
+const outcomesSet = (flow: (typeof flows)[number]['flow']) =>
+  flow.states.flatMap((w) => (w.type === 'set-variables' ? keyValues(w.properties.variables).filter((v) => v.key === OUTCOME_VARIABLE).map((v) => v.value) : []));
 
-describe('the outcome vocabulary in the shipped flow', () => {
-  it('is what tools/flow-outcomes.ts writes: running it changes nothing', () => {
-    expect(writeOutcomes(structuredClone(flow))).toEqual([]);
-  });
+describe('the outcome vocabulary in the shipped flows', () => {
+  for (const { file, flow } of flows) {
+    it(`${file} is what tools/flow-outcomes.ts writes: running it changes nothing`, () => {
+      expect(writeOutcomes(structuredClone(flow))).toEqual([]);
+    });
 
-  it('sets only declared outcomes, and every declared outcome on some path', () => {
-    const set = flow.states.flatMap((w) => (w.type === 'set-variables' ? keyValues(w.properties.variables).filter((v) => v.key === OUTCOME_VARIABLE).map((v) => v.value) : []));
-    expect(set.filter((v) => !(OUTCOME_NAMES as string[]).includes(v))).toEqual([]);
-    expect(new Set(set)).toEqual(new Set(OUTCOME_NAMES));
+    it(`${file} sets only declared outcomes`, () => {
+      expect(outcomesSet(flow).filter((v) => !(OUTCOME_NAMES as string[]).includes(v))).toEqual([]);
+    });
+  }
+
+  it('every declared outcome is set on some path of a shipped flow (hung_up only on a call; optout only in WhatsApp)', () => {
+    expect(new Set(flows.flatMap(({ flow }) => outcomesSet(flow)))).toEqual(new Set(OUTCOME_NAMES));
+    expect(outcomesSet(flows[1]?.flow as (typeof flows)[number]['flow'])).toContain('hung_up');
   });
 
   it('final_status renders the declared mapping, and failed for an outcome never set', async () => {

@@ -9,6 +9,7 @@ import { checkSheet } from '../deploy/sheet-check.js';
 import { flowWebhook, pointSender, SenderNotFound, senderNumber } from '../deploy/webhook.js';
 import { serverlessClient, twilioClient } from '../twilio/client.js';
 import { EXIT_USAGE, plural, UserError } from './common.js';
+import { defaultFlowFiles } from './flow-files.js';
 import { credentialsFor } from './twilio-session.js';
 
 interface DeployCliOptions {
@@ -19,17 +20,6 @@ interface DeployCliOptions {
   force?: boolean;
   initSheet?: boolean;
   service: string;
-}
-
-/** The flows of a project: flows/*.json (the publishable declarations live in flows/columns/). */
-function defaultFlows(root: string): string[] {
-  try {
-    return readdirSync(join(root, 'flows'))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => join('flows', f));
-  } catch {
-    return [];
-  }
 }
 
 function revisionNote(root: string): string {
@@ -70,7 +60,7 @@ export function addDeploy(program: Command): void {
     .command('deploy')
     .description('deploy the Functions, assets and flows to a Twilio account, checked first, and only what changed')
     .option('--env <name>', 'the environment: its variables are read from .env.<name>, and it names the Functions\' domain', 'dev')
-    .option('--flow <file...>', 'the flows to deploy (default: flows/*.json)')
+    .option('--flow <file...>', 'the flows to deploy (default: flows/*.json, less flows that take only calls: deploy a voice survey with --flow, to its own --env)')
     .option('--number <sender>', 'point this sender\'s incoming messages at the flow: whatsapp:+2547… or +2547…')
     .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
     .option('--init-sheet', 'write the columns row 1 of the sheet lacks (at the right of what is there)')
@@ -102,7 +92,7 @@ Examples:
     .action(async (opts: DeployCliOptions) => {
       const root = process.cwd();
       const say = (line: string) => process.stderr.write(`${line}\n`);
-      const flowFiles = opts.flow ?? defaultFlows(root);
+      const flowFiles = opts.flow ?? defaultFlowFiles(root);
       if (flowFiles.length === 0) throw new UserError('no flow to deploy: give --flow FILE, or put the flow in flows/', EXIT_USAGE);
       const number = opts.number === undefined ? undefined : senderNumber(opts.number);
       if (opts.number !== undefined && !number) throw new UserError('--number must be a sender in E.164 form: whatsapp:+2547… or +2547…', EXIT_USAGE);

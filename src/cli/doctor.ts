@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { doctor, type Check } from '../deploy/doctor.js';
@@ -8,6 +7,7 @@ import { senderNumber } from '../deploy/webhook.js';
 import { surveyColumns } from '../flow/columns.js';
 import { readFlow } from '../flow/definition.js';
 import { EXIT_FAILURE, EXIT_USAGE, plural, UserError } from './common.js';
+import { defaultFlowFiles } from './flow-files.js';
 import { envFileValues, twilioFor } from './twilio-session.js';
 import { verdict } from './terminal.js';
 
@@ -24,7 +24,7 @@ export function addDoctor(program: Command): void {
     .command('doctor')
     .description('check a live deployment, reading only: Functions protected, flow published and ours, sender wired, sheet header, Sync queue, context size')
     .option('--env <name>', 'the environment to check (credentials and SHEET_ID may come from .env.<name>)', 'dev')
-    .option('--flow <file...>', 'the flows to check (default: flows/*.json)')
+    .option('--flow <file...>', 'the flows to check (default: flows/*.json, less flows that take only calls, as deploy)')
     .option('--number <sender>', 'also check that this sender\'s incoming messages go to the flow: whatsapp:+2547… or +2547…')
     .option('--service <name>', 'the Functions service\'s unique name', 'sealed-survey')
     .option('--functions-url <url>', 'where the Functions answer, when not at their twil.io domain (a local run, a proxy)')
@@ -44,7 +44,7 @@ Examples:
     .action(async (opts: DoctorCliOptions) => {
       const number = opts.number === undefined ? undefined : senderNumber(opts.number);
       if (opts.number !== undefined && !number) throw new UserError('--number must be a sender in E.164 form: whatsapp:+2547… or +2547…', EXIT_USAGE);
-      const files = opts.flow ?? readdirSync('flows').filter((f) => f.endsWith('.json')).map((f) => join('flows', f));
+      const files = opts.flow ?? defaultFlowFiles();
       const { credentials, twilio } = await twilioFor(opts.env);
       const variables = envFileValues(opts.env);
       const header = files.length > 0 ? surveyColumns(readFlow(files[0] as string), files[0] as string).header : [];

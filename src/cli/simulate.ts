@@ -5,7 +5,7 @@ import { startLocalStack, type LocalStack } from '../dev/stack.js';
 import { PROJECT_ROOT, startFunctions, type RunningFunctions } from '../dev/functions-server.js';
 import { readEnvFile } from './env-file.js';
 import { piiAnswerWidgets } from '../flow/columns.js';
-import { readFlow, type FlowDefinition } from '../flow/definition.js';
+import { readFlow, takesOnlyCalls, type FlowDefinition } from '../flow/definition.js';
 import { readStubs } from '../flow/stubs.js';
 import { GeneratedChat, readScript, rng, ScriptedChat, triggerOf } from '../flow/respondents.js';
 import { TerminalChat } from '../flow/terminal-chat.js';
@@ -74,12 +74,15 @@ Offline by default: HTTP requests and Run Functions that are not this
 project's Functions get a stub answer (200 and {} unless --stubs maps the URL),
 and the transcript says so. Triggers: message, rest, conversation, call and
 parent (a subflow run with "parameters"), per respondent in --answers; on a
-call, a reply of digits (and * #) is keys pressed, other text is speech.
+call, a reply of digits (and * #) is keys pressed, other text is speech,
+<hangup> hangs up; an outgoing call is <no-answer>, <busy>, or picked up.
 Widgets: trigger, send-message, send-and-wait-for-reply, split-based-on,
 set-variables, run-function, make-http-request, run-subflow, say-play,
-gather-input-on-call, record-voicemail, connect-call-to; send-to-flex,
-add-twiml-redirect and send-to-auto-pilot end the execution as handed off; any
-other type, or a trigger the flow does not route, fails the execution.
+gather-input-on-call, record-voicemail, connect-call-to, make-outgoing-call-v2,
+add-twiml-redirect to this project's Functions (their TwiML is played: the
+voice survey's voice-gather / voice-answer); send-to-flex, send-to-auto-pilot
+and a TwiML redirect elsewhere end the execution as handed off; any other
+type, or a trigger the flow does not route, fails the execution.
 The summary counts executions by outcome (completed, handed off, failed), how
 many publish stored, and where they ended.
 Exit status: 0 when no execution failed, 1 when one did (each reason is listed
@@ -90,6 +93,7 @@ Examples:
   $ sealed-survey simulate flows/whatsapp-survey.json
   $ sealed-survey simulate flows/whatsapp-survey.json --answers flows/answers/demo.json --transcript out/
   $ sealed-survey simulate flows/whatsapp-survey.json --respondents 200 --concurrency 20 --fault-rate 0.3
+  $ sealed-survey simulate flows/voice-survey.json --answers flows/answers/voice-demo.json
 `,
     )
     .action(async (file: string, opts: SimulateOptions) => {
@@ -106,19 +110,25 @@ Examples:
 
       let jobs: Job[];
       let terminal: TerminalChat | undefined;
+      // A flow that takes calls but not messages (the voice survey) is called instead.
+      const byCall = takesOnlyCalls(flow);
       if (opts.answers) {
         jobs = readScript(opts.answers).map((r) => ({ trigger: triggerOf(r), chat: new ScriptedChat(r.replies) }));
       } else if (opts.respondents) {
         const random = rng(count(opts.seed, '--seed', 2 ** 31));
         const piiWidgets = piiAnswerWidgets(flow);
         jobs = Array.from({ length: count(opts.respondents, '--respondents', 100_000) }, (_, i) => ({
-          trigger: { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
+          trigger: byCall ? { kind: 'call' as const, from: `+2547${String(10_000_000 + i).slice(-8)}` } : { kind: 'message' as const, from: `whatsapp:+2547${String(10_000_000 + i).slice(-8)}`, body: 'Hi' },
           chat: new GeneratedChat(flow, { random, piiWidgets }),
         }));
       } else {
         terminal = new TerminalChat();
-        jobs = [{ trigger: { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
-        process.stdout.write('You are the respondent. Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".\n');
+        jobs = [{ trigger: byCall ? { kind: 'call', from: '+254700000000' } : { kind: 'message', from: 'whatsapp:+254700000000', body: 'Hi' }, chat: terminal }];
+        process.stdout.write(
+          byCall
+            ? 'You are the caller. Type digits to press keys, anything else is speech; /timeout stays silent, /hangup hangs up.\n'
+            : 'You are the respondent. Type your answers; /timeout stays silent. The flow starts as if you had written "Hi".\n',
+        );
       }
 
       let stack: LocalStack | undefined;

@@ -1,4 +1,4 @@
-// A flow's Run Function widgets bound to one deployment, and back.
+// A flow's Run Function (and TwiML Redirect) widgets bound to one deployment, and back.
 //
 // In git a flow is account-neutral: its Run Function widgets name this
 // project's Functions with placeholder SIDs (ZS…, ZE…, ZH…) and a placeholder
@@ -94,7 +94,28 @@ export function bindFlow(definition: Json, deployment: Deployment): Bound {
     }
     apply(properties, name, { service_sid: deployment.serviceSid, environment_sid: deployment.environmentSid, function_sid: functionSid, url: `https://${deployment.domainName}${path}` }, changes);
   }
+  rebaseRedirects(copy, ours.domains, deployment.domainName, changes);
   return { definition: copy, changes, unknownPaths };
+}
+
+/**
+ * TwiML Redirect widgets to one of our Functions (the voice survey's
+ * voice-gather) name no SIDs: only their URL's host changes; the path and
+ * the query string, Liquid and all, stay as written.
+ */
+function rebaseRedirects(definition: Json, from: readonly string[], to: string, changes: WidgetChange[]): void {
+  const states = Array.isArray(definition.states) ? (definition.states as unknown[]) : [];
+  for (const s of states) {
+    const w = s as Json;
+    if (!w || w.type !== 'add-twiml-redirect' || !w.properties || typeof w.properties !== 'object') continue;
+    const p = w.properties as Json;
+    const url = text(p.url);
+    const host = from.find((d) => url.startsWith(`https://${d}/`));
+    if (host === undefined || host === to) continue;
+    const next = `https://${to}${url.slice(`https://${host}`.length)}`;
+    changes.push({ widget: String(w.name), property: 'url', from: url, to: next });
+    p.url = next;
+  }
 }
 
 /** The reverse, for `flow pull`: our widgets back to the repository's placeholders. */
@@ -113,5 +134,6 @@ export function unbindFlow(definition: Json, deployment: Deployment): Bound {
       changes,
     );
   }
+  rebaseRedirects(copy, ours.domains, PLACEHOLDER_DOMAIN, changes);
   return { definition: copy, changes, unknownPaths: [] };
 }

@@ -87,6 +87,8 @@ export class Opener {
     const counts = new Map<string, number>();
     for (const r of results) if (r.ok) counts.set(r.binding, (counts.get(r.binding) ?? 0) + 1);
     if (counts.size <= 1) return results;
+    // Cells sealed by separate calls (a voice survey seals each answer as it is given) are one response when every cell is bound to this row's execution.
+    if (executionSid !== undefined && results.every((r) => !r.ok || r.execution === executionSid)) return results;
     // The binding most cells share is the row's response; ties go to the leftmost cell.
     let rowBinding = '';
     let best = 0;

@@ -16,7 +16,7 @@ import { columnKey, FIELD_NAME, fieldMatchesColumn } from '../envelope/index.js'
 import { RESPONDENT_ID, RESPONDENT_PARAM } from '../functions/encrypt.js';
 import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
 import { keyValues, type FlowDefinition, type Widget } from './definition.js';
-import { isEncryptWidget, isPublishWidget, liquidReferences } from './lint.js';
+import { isEncryptWidget, isPublishWidget, liquidReferences, voiceSealField } from './lint.js';
 import { FINAL_STATUS_COLUMN, FINAL_STATUSES, OUTCOME_COLUMN, OUTCOME_NAMES, OUTCOME_VARIABLE } from './outcomes.js';
 import { declarationPath, readDeclaration, REASON_PLACEHOLDER, skeleton } from './publishable.js';
 
@@ -95,6 +95,8 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
     problems.push({ id: 'no-encrypt', severity: 'warning', widget: '(flow)', property: 'states', message: 'the flow has no encrypt widget (a Run Function whose URL ends in /encrypt), so no column is sealed: every column but execution_sid is published in plaintext' });
   }
 
+  // Each TwiML Redirect to voice-gather with the one field it seals.
+  const voices = new Map(flow.states.flatMap((w) => { const f = voiceSealField(w); return f === undefined ? [] : [[w.name, f] as const]; }));
   const columns: Column[] = [{ name: RECEIVED_AT, class: 'system', source: (publishes[0] as Widget).name }];
   const byKey = new Map<string, { column: Column; widget: string }>();
   for (const publish of publishes) {
@@ -118,7 +120,7 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
         continue;
       }
       if (!FIELD_NAME.test(key)) error('bad-column-name', `"${key}" is not a column name publish accepts: use letters, digits and _, not starting with a digit, at most 64 characters`);
-      const column = classify(key, value, publish.name, encrypts, error);
+      const column = classify(key, value, publish.name, encrypts, voices, error);
       const earlier = byKey.get(ck);
       if (!earlier) {
         byKey.set(ck, { column, widget: publish.name });
@@ -133,7 +135,7 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
 
 type ErrorAt = (id: string, message: string) => void;
 
-function classify(key: string, value: string, publish: string, encrypts: ReadonlyMap<string, ReadonlySet<string>>, error: ErrorAt): Column {
+function classify(key: string, value: string, publish: string, encrypts: ReadonlyMap<string, ReadonlySet<string>>, voices: ReadonlyMap<string, string>, error: ErrorAt): Column {
   const plain: Column = { name: key, class: 'plain', source: publish };
   const refs = liquidReferences(value);
   if ('error' in refs) {
@@ -149,6 +151,8 @@ function classify(key: string, value: string, publish: string, encrypts: Readonl
     checkOutcomeValue(outcome, value, refs.paths, error);
     return { name: key, class: 'system', source: publish };
   }
+  const voiceRefs = refs.paths.filter((p) => p[0] === 'widgets' && p[1] !== undefined && p[2] !== undefined && voices.get(p[1]) === p[2]);
+  if (voiceRefs.length > 0) return voiceColumn(key, value, voiceRefs, error);
   const sealedRefs = refs.paths.filter((p) => p[0] === 'widgets' && p[1] !== undefined && encrypts.has(p[1]));
   const [ref] = sealedRefs;
   if (ref === undefined) {
@@ -171,6 +175,18 @@ function classify(key: string, value: string, publish: string, encrypts: Readonl
     error('unknown-field', `${widget} is given no "${field}" parameter, so {{${token}}} is always empty: add ${field} to ${widget}'s parameters or publish a field it seals`);
   } else if (!fieldMatchesColumn(field, key)) {
     error('field-mismatch', `the token of field "${field}" is published as "${key}", but a token belongs in the column of its own field (publish and decrypt-csv refuse it elsewhere): name the column ${field}`);
+  }
+  return { name: key, class: 'sealed', source: widget };
+}
+
+/** A column holding the token a voice-gather redirect returned: exactly {{widgets.<redirect>.<field>}}, in the column of its field. */
+function voiceColumn(key: string, value: string, refs: ReadonlyArray<readonly string[]>, error: ErrorAt): Column {
+  const [widget, field] = [refs[0]?.[1] as string, refs[0]?.[2] as string];
+  const token = `widgets.${widget}.${field}`;
+  if (refs.length !== 1 || refs[0]?.length !== 3 || !isExactly(value, token)) {
+    error('altered-token', `the value is not exactly {{${token}}}: a token with text, filters or other output of ${widget} around it cannot be decrypted, and publish refuses it; make the value exactly {{${token}}}`);
+  } else if (!fieldMatchesColumn(field, key)) {
+    error('field-mismatch', `the token of field "${field}" (sealed by voice-answer for ${widget}) is published as "${key}", but a token belongs in the column of its own field: name the column ${field}`);
   }
   return { name: key, class: 'sealed', source: widget };
 }

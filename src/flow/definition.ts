@@ -90,6 +90,12 @@ export function nextOf(widget: Widget, event: string): string | undefined {
   return widget.transitions.find((t) => t.event === event)?.next || undefined;
 }
 
+/** The flow takes calls and no messages (its Trigger routes incomingCall, not incomingMessage nor incomingConversationMessage): a voice survey. */
+export function takesOnlyCalls(flow: FlowDefinition): boolean {
+  const trigger = flow.states.find((w) => w.type === 'trigger');
+  return trigger !== undefined && nextOf(trigger, 'incomingCall') !== undefined && !nextOf(trigger, 'incomingMessage') && !nextOf(trigger, 'incomingConversationMessage');
+}
+
 /** The path of a Run Function or HTTP URL (a deployed Function is found locally by it). */
 export function urlPath(url: string): string {
   try {

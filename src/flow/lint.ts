@@ -83,6 +83,19 @@ export function isEncryptWidget(widget: Widget): boolean {
   return /\/encrypt$/.test(url.replace(/[?#].*$/, '').replace(/\/+$/, ''));
 }
 
+/**
+ * The field an Add TwiML Redirect to this project's voice-gather Function
+ * seals (its URL's `field`), or undefined for any other widget. Such a widget
+ * is a sealing step: the caller's keys or words go to voice-answer, never to
+ * Studio, and come back as widgets.<name>.<field> = a token (docs/FLOW.md).
+ */
+export function voiceSealField(widget: Widget): string | undefined {
+  if (widget.type !== 'add-twiml-redirect' || typeof widget.properties.url !== 'string') return undefined;
+  const url = widget.properties.url;
+  if (!urlPath(url.replace(/\?.*$/, '')).endsWith('/voice-gather')) return undefined;
+  return /[?&]field=([A-Za-z_][A-Za-z0-9_]{0,63})(?:&|$)/.exec(url)?.[1];
+}
+
 /** Every variable a Liquid template reads (through filters, tags and all), or the parse error. */
 export function liquidReferences(text: string): { paths: Path[] } | { error: string } {
   if (!text.includes('{')) return { paths: [] };
@@ -477,7 +490,12 @@ function checkPii(
       const via = t.via.length ? ` via ${t.via.join(' → ')}` : '';
       const sealed = sealedFor(t);
       if (sink.kind === 'outside') {
-        const fix = sealed ? `pass the sealed {{${sealed}}} instead` : `give it to the encrypt widget and pass its sealed output (widgets.<encrypt>.parsed.<field>) instead`;
+        const gathered = t.origin[0] === 'widgets' && flow.states.some((w) => w.name === t.origin[1] && w.type === 'gather-input-on-call');
+        const fix = sealed
+          ? `pass the sealed {{${sealed}}} instead`
+          : gathered
+            ? `collect it with an Add TwiML Redirect to the voice-gather Function instead, which seals it before Studio sees it, and pass {{widgets.<redirect>.<field>}}`
+            : `give it to the encrypt widget and pass its sealed output (widgets.<encrypt>.parsed.<field>) instead`;
         add(v.widget.name, v.property, 'error', `${from} reaches ${sink.name}${via}: it would leave Studio unencrypted; ${fix}`);
       } else if (sink.kind === 'publish') {
         const seal = sealed ? `publish the sealed {{${sealed}}} instead` : `give it to the encrypt widget and publish {{widgets.<encrypt>.parsed.${sink.column}}}`;

@@ -11,8 +11,9 @@ export const OUTCOMES = {
   declined: 'said no to the consent question',
   optout: 'sent a stop word at some question',
   incomplete: 'stopped answering after consenting (timed out, or three invalid answers)',
-  no_reply: 'never answered: the invitation or the consent question timed out',
-  undeliverable: 'a message could not be delivered',
+  no_reply: 'never answered: the invitation or the consent question timed out (on a call: no key pressed at consent, or the call was not picked up)',
+  hung_up: 'the caller hung up during the survey (voice): nothing was stored but this row',
+  undeliverable: 'a message could not be delivered, or a call could not be placed',
   failed: 'encrypt or publish failed: the system, never the respondent',
 } as const;
 export type Outcome = keyof typeof OUTCOMES;
@@ -32,6 +33,7 @@ export const FINAL_STATUS: Readonly<Record<Outcome, FinalStatus>> = {
   optout: 'declined',
   incomplete: 'incomplete',
   no_reply: 'incomplete',
+  hung_up: 'incomplete',
   undeliverable: 'failed',
   failed: 'failed',
 };

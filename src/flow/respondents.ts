@@ -8,7 +8,7 @@ import { prng } from '../dev/prng.js';
 import { conditionHolds } from './conditions.js';
 import { STOP_WORDS } from './survey-checks.js';
 import { FlowError, widgetsByName, type FlowDefinition, type Transition, type Widget } from './definition.js';
-import { TIMEOUT, type Chat, type Trigger } from './runner.js';
+import { BUSY, HANGUP, NO_ANSWER, TIMEOUT, type Chat, type Trigger } from './runner.js';
 
 export interface TranscriptLine {
   /** simulator: what the runner did that the respondent does not see (stubs, hand-offs, messages to others). */
@@ -56,7 +56,7 @@ export function readScript(path: string): ScriptedRespondent[] {
   const parsed = ScriptSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest"|"conversation"|"call"|"parent", "message"?, "data"? (rest), "parameters"? (parent), "replies": [...]}; "${TIMEOUT}" stands for no answer, digits (and * #) are keys pressed on a call`);
+    throw new FlowError(`${path}: respondent ${String(issue?.path[0] ?? '?')} is not valid (${issue?.path.slice(1).join('.') || 'entry'}: ${issue?.message}); each is {"from", "trigger"?: "message"|"rest"|"conversation"|"call"|"parent", "message"?, "data"? (rest), "parameters"? (parent), "replies": [...]}; "${TIMEOUT}" stands for no answer, digits (and * #) are keys pressed on a call and other text is speech; on a call "${HANGUP}" hangs up, and an outgoing call is "${NO_ANSWER}", "${BUSY}", or picked up with anything else`);
   }
   return parsed.data;
 }
@@ -132,9 +132,21 @@ export class GeneratedChat extends RecordingChat {
     return [...numbers, id, 'yes', 'no', 'Yes', 'y', 'n', `${this.pick(FIRST)} ${this.pick(LAST)}`];
   }
 
+  /** Keys for a TwiML Redirect to voice-gather: as many digits as its URL asks for (a spoken answer when it takes speech only). */
+  private keyed(widget: Widget): string {
+    const url = typeof widget.properties.url === 'string' ? widget.properties.url : '';
+    const param = (name: string) => /^\d+$/.exec(new URLSearchParams(url.split('?')[1] ?? '').get(name) ?? '')?.[0];
+    if (/[?&]input=speech(&|$)/.test(url)) return `${this.pick(WORDS)}, ${this.pick(WORDS)}`;
+    const min = Number(param('min_digits') ?? 1);
+    const length = min + Math.floor(this.options.random() * (Number(param('max_digits') ?? min) - min + 1));
+    return Array.from({ length }, () => String(Math.floor(this.options.random() * 10))).join('');
+  }
+
   private valid(widget: Widget): string {
-    // The split that checks this answer: next, or after Set Variables that copy or normalise it.
-    let split = this.widgets.get(widget.transitions.find((t) => t.event === 'incomingMessage')?.next ?? '');
+    if (widget.type === 'add-twiml-redirect') return this.keyed(widget);
+    // The split that checks this answer: next, or after Set Variables that copy or normalise it (on a call: after the keys).
+    const event = widget.type === 'gather-input-on-call' ? 'keypress' : 'incomingMessage';
+    let split = this.widgets.get(widget.transitions.find((t) => t.event === event)?.next ?? '');
     for (let hops = 0; split?.type === 'set-variables' && hops < 5; hops++) split = this.widgets.get(split.transitions.find((t) => t.event === 'next')?.next ?? '');
     // An opt-out branch (stop words) is not an answer: a generated respondent completes the survey.
     const optOut = (t: Transition) =>

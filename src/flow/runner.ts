@@ -24,9 +24,18 @@
 // - Voice: gather-input-on-call gives Digits (keypress) or SpeechResult
 //   (speech); record-voicemail gives RecordingUrl (recordingComplete), noAudio
 //   or hangup; say-play ends with audioComplete; connect-call-to with
-//   callCompleted. send-to-flex, add-twiml-redirect and send-to-auto-pilot
-//   hand the contact to something this runner cannot run: the execution ends
-//   there, recorded as handed off.
+//   callCompleted. send-to-flex, send-to-auto-pilot and an add-twiml-redirect
+//   to anything but this project's Functions hand the contact to something
+//   this runner cannot run: the execution ends there, recorded as handed off.
+// - Add TwiML Redirect (Studio's TwiML Redirect widget docs): Twilio requests
+//   the URL (POST by default) and plays its TwiML; a <Redirect> to Studio's
+//   webhook with FlowEvent=return takes the `return` transition, and every
+//   other parameter of that URL becomes widgets.<name>.<parameter>. No return
+//   within the widget's timeout (the caller hung up, the TwiML ended) takes
+//   `timeout`. Assumed: a Function answering an error takes `fail`.
+//   <Gather> (TwiML docs): keys or speech are posted to its action; with
+//   nothing heard it falls through to the next verb.
+// - Make Outgoing Call: answered, busy, noAnswer or failed, as scripted.
 
 import { randomBytes } from 'node:crypto';
 import { signForm } from '../twilio/signature.js';
@@ -35,10 +44,15 @@ import { FlowError, keyValues, nextOf, urlPath, widgetsByName, type FlowDefiniti
 import { functionFailure, widgetAnswer, type WidgetAnswer } from './http-answer.js';
 import { studioLiquid } from './liquid.js';
 import { projectFunctionPaths, shownUrl, stubFor, type Stubs } from './stubs.js';
+import { parseTwiml } from './twiml.js';
 
 /** Replies that stand for what a respondent does other than typing. */
 export const TIMEOUT = '<timeout>';
 export const DELIVERY_FAILURE = '<delivery-failure>';
+/** On a call: the caller hangs up (at a TwiML <Gather>), or, at an outgoing call, does not pick up / is busy. */
+export const HANGUP = '<hangup>';
+export const NO_ANSWER = '<no-answer>';
+export const BUSY = '<busy>';
 
 export interface Chat {
   /** A message the flow sends to the respondent. */
@@ -123,8 +137,12 @@ const HAND_OFFS: Readonly<Record<string, string>> = {
 };
 export const SUPPORTED_WIDGETS = [
   'trigger', 'send-message', 'send-and-wait-for-reply', 'split-based-on', 'set-variables', 'run-function', 'make-http-request', 'run-subflow',
-  'say-play', 'gather-input-on-call', 'record-voicemail', 'connect-call-to', ...Object.keys(HAND_OFFS),
+  'say-play', 'gather-input-on-call', 'record-voicemail', 'connect-call-to', 'make-outgoing-call-v2', ...Object.keys(HAND_OFFS),
 ] as const;
+/** TwiML documents one redirect may chain before the runner gives up (a loop). */
+const MAX_TWIML_HOPS = 20;
+/** Studio's webhook a TwiML <Redirect> returns the call to. */
+const STUDIO_RETURN = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC[0-9a-f]{32}\/Flows\/(FW[0-9a-f]{32})$/;
 
 export const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
@@ -188,6 +206,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
   let failure: string | undefined;
   let stored = false;
   let handedOff = false;
+  let callEnded = false;
 
   const note = (text: string, w: Widget) => chat.note?.(text, w.name);
   const render = (template: string, where: string): string => {
@@ -303,6 +322,106 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
     return sub.outcome === 'failed' ? 'failed' : 'completed';
   }
 
+  /** What Twilio Voice posts with every request of this call (no answer among them). */
+  let callSid: string | undefined;
+  const callParams = (): Record<string, string> => {
+    const call = (context.trigger as { call?: { CallSid?: string } }).call;
+    callSid ??= call?.CallSid ?? newSid('CA');
+    const inbound = options.trigger.kind === 'call';
+    return {
+      AccountSid: `AC${'0'.repeat(32)}`,
+      CallSid: callSid,
+      From: inbound ? contactAddress : options.flowAddress,
+      To: inbound ? options.flowAddress : contactAddress,
+      CallStatus: 'in-progress',
+      Direction: inbound ? 'inbound' : 'outbound-api',
+      ApiVersion: '2010-04-01',
+    };
+  };
+
+  /** POSTs to one of our Functions as Twilio Voice does (signed, the query string part of the signed URL); its TwiML, or why there is none. */
+  async function fetchTwiml(w: Widget, url: string, body: Record<string, string>): Promise<{ ok: true; xml: string } | { ok: false; why: string }> {
+    const local = new URL(url);
+    const target = `${options.functionsUrl.replace(/\/+$/, '')}${local.pathname}${local.search}`;
+    const timeout = AbortSignal.timeout(STUDIO_TIMEOUT_MS);
+    try {
+      const res = await fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signForm(options.authToken, target, body) },
+        body: new URLSearchParams(body),
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+      });
+      const text = await res.text();
+      if (res.ok) return { ok: true, xml: text };
+      let code = '';
+      try {
+        code = String((JSON.parse(text) as { error?: { code?: unknown } }).error?.code ?? '');
+      } catch {
+        // not JSON: the status says enough
+      }
+      return { ok: false, why: `${local.pathname} answered HTTP ${res.status}${code ? ` ${code}` : ''}` };
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      if (timeout.aborted) return { ok: false, why: `${local.pathname} did not answer within ${STUDIO_TIMEOUT_MS / 1000} s` };
+      throw new FlowError(`${w.name}: the Function at ${target} could not be reached: are the local Functions running?`);
+    }
+  }
+
+  /** Add TwiML Redirect to one of our Functions: plays the TwiML it answers until the call returns to Studio. */
+  async function twimlRedirect(w: Widget): Promise<string | undefined> {
+    const url = prop(w, 'url').trim();
+    if (!projectFunctionPaths().includes(urlPath(url))) {
+      note(`redirected to TwiML (add-twiml-redirect): the simulated execution ends here (${shownUrl(url) || 'no url'} is not one of this project's Functions)`, w);
+      handedOff = true;
+      return undefined;
+    }
+    let next: string | undefined = url;
+    let body = callParams();
+    const ended = (why: string) => {
+      note(`${why}: no return to Studio, so the widget's timeout fires`, w);
+      context.widgets[w.name] = {};
+      return 'timeout';
+    };
+    for (let hop = 0; next !== undefined; hop++) {
+      if (hop >= MAX_TWIML_HOPS) throw new FlowError(`${w.name}: the TwiML redirected ${hop} times without returning to Studio: check the Functions for a loop`);
+      const studio = STUDIO_RETURN.exec(next.split('?')[0] as string);
+      if (studio) {
+        const query = new URL(next).searchParams;
+        if (studio[1] !== context.flow.flow_sid || query.get('FlowEvent') !== 'return') throw new FlowError(`${w.name}: the TwiML redirects to another flow's webhook, or without FlowEvent=return: Studio would not resume this execution`);
+        context.widgets[w.name] = Object.fromEntries([...query].filter(([k]) => k !== 'FlowEvent'));
+        return 'return';
+      }
+      if (!projectFunctionPaths().includes(urlPath(next))) throw new FlowError(`${w.name}: the TwiML redirects the call to ${shownUrl(next)}, which the runner cannot follow`);
+      const fetched: string = next;
+      const answer = await fetchTwiml(w, fetched, body);
+      if (!answer.ok) {
+        failure ??= `${w.name}: ${answer.why}`;
+        context.widgets[w.name] = {};
+        return 'fail';
+      }
+      next = undefined;
+      body = callParams();
+      for (const verb of parseTwiml(answer.xml)) {
+        if (verb.name === 'Say') chat.send(verb.text, w.name);
+        else if (verb.name === 'Pause') continue;
+        else if (verb.name === 'Hangup') return ended('the TwiML hung up');
+        else if (verb.name === 'Redirect') next = verb.text;
+        else if (verb.name === 'Gather') {
+          const heard = await ask(w, verb.children.filter((c) => c.name === 'Say').map((c) => c.text).join(' '));
+          if (heard === HANGUP) return ended('the caller hung up');
+          if (heard === TIMEOUT || heard === DELIVERY_FAILURE) continue;
+          lastAnswerAt = performance.now();
+          const keys = /^[0-9*#]+$/.test(heard.trim());
+          body = { ...body, ...(keys ? { Digits: heard.trim() } : { SpeechResult: heard, Confidence: '0.9' }) };
+          next = new URL(verb.attributes.action ?? '', fetched).toString();
+        } else throw new FlowError(`${w.name}: the TwiML plays <${verb.name}>, which the runner does not simulate`);
+        if (next !== undefined) break;
+      }
+      if (next === undefined) return ended('the TwiML ended');
+    }
+    return ended('the TwiML ended');
+  }
+
   async function ask(w: Widget, question: string): Promise<string> {
     if (question) chat.send(question, w.name);
     return untilAborted(chat.reply(w, question), options.signal);
@@ -353,6 +472,12 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
         return 'audioComplete';
       case 'gather-input-on-call': {
         const answer = await ask(w, prop(w, 'say') || (prop(w, 'play') ? `[audio ${prop(w, 'play')}]` : ''));
+        if (answer === HANGUP) {
+          // Assumed: the widget has no hang-up transition, so nothing after it runs.
+          note('the caller hung up: nothing after this widget runs', w);
+          callEnded = true;
+          return undefined;
+        }
         if (answer === TIMEOUT || answer === DELIVERY_FAILURE) return 'timeout';
         lastAnswerAt = performance.now();
         // Scripted keys are digits, * and #; anything else was said.
@@ -369,6 +494,14 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
         context.widgets[w.name] = { RecordingSid: recordingSid, RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC${'0'.repeat(32)}/Recordings/${recordingSid}`, RecordingDuration: '5', ...(w.properties.transcribe === true || w.properties.transcribe === 'true' ? { TranscriptionText: answer } : {}) };
         return 'recordingComplete';
       }
+      case 'make-outgoing-call-v2': {
+        const answer = await ask(w, '');
+        const event = answer === TIMEOUT || answer === NO_ANSWER ? 'noAnswer' : answer === BUSY ? 'busy' : answer === DELIVERY_FAILURE || answer === HANGUP ? 'failed' : 'answered';
+        context.widgets[w.name] = { CallSid: callParams().CallSid, CallStatus: event === 'answered' ? 'in-progress' : event };
+        return event;
+      }
+      case 'add-twiml-redirect':
+        return twimlRedirect(w);
       case 'connect-call-to':
         note('the call was connected (connect-call-to) and completed', w);
         context.widgets[w.name] = { DialCallStatus: 'completed' };
@@ -394,7 +527,7 @@ export async function runExecution(options: ExecutionOptions): Promise<Execution
       endedAt = current.name;
       const event = await step(current);
       if (event === undefined) {
-        steps.push({ widget: current.name, type: current.type, event: 'handed-off' });
+        steps.push({ widget: current.name, type: current.type, event: callEnded ? 'hangup' : 'handed-off' });
         break;
       }
       const next = event.startsWith('match:') ? current.transitions[Number(event.slice(6))]?.next : nextOf(current, event);

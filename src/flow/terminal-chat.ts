@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import type { Widget } from './definition.js';
 import { RecordingChat } from './respondents.js';
-import { DELIVERY_FAILURE, TIMEOUT } from './runner.js';
+import { BUSY, DELIVERY_FAILURE, HANGUP, NO_ANSWER, TIMEOUT } from './runner.js';
 
-/** The person at the terminal answers (on a call: digits are keys pressed, other text is speech); /timeout and /fail stand for silence and a failed delivery or hang-up. */
+/** The person at the terminal answers (on a call: digits are keys pressed, other text is speech); /timeout and /fail stand for silence and a failed delivery; on a call /hangup hangs up, and an outgoing call is /no-answer or /busy. */
 export class TerminalChat extends RecordingChat {
   private readonly rl = createInterface({ input: process.stdin, output: process.stdout });
   override send(body: string, widget: string): void {
@@ -16,7 +16,8 @@ export class TerminalChat extends RecordingChat {
   }
   protected async answer(_widget: Widget): Promise<string> {
     const text = await this.rl.question('> ');
-    return text === '/timeout' ? TIMEOUT : text === '/fail' ? DELIVERY_FAILURE : text;
+    const commands: Readonly<Record<string, string>> = { '/timeout': TIMEOUT, '/fail': DELIVERY_FAILURE, '/hangup': HANGUP, '/no-answer': NO_ANSWER, '/busy': BUSY };
+    return commands[text] ?? text;
   }
   close(): void {
     this.rl.close();

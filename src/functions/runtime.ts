@@ -102,13 +102,44 @@ function firstNotUtf8(params: Readonly<Record<string, string | string[]>>): stri
 
 export type Checked = { readonly ok: true; readonly env: Env; readonly params: Params } | { readonly ok: false; readonly result: HttpResult };
 
+export interface GuardOptions {
+  /**
+   * Parameters that arrive in the URL's query string, which Twilio signs as
+   * part of the URL (a TwiML Redirect or <Gather> action URL). The runtime
+   * merges them with the body, query first and in URL order; the guard puts
+   * them back into the URL it checks. Their values must be unreserved URL
+   * characters, so the URL is the same whatever encoder wrote it.
+   */
+  readonly query?: readonly string[];
+}
+
+/** Unreserved URL characters (RFC 3986) but "~": written as-is by every encoder. */
+const QUERY_VALUE = /^[A-Za-z0-9._-]*$/;
+
+/** The query string Twilio signed, and the parameters that came in the body; a refusal when a query value cannot be told apart from its encoding. */
+function splitQuery(params: Readonly<Record<string, string | string[]>>, names: readonly string[]): { query: string; body: Record<string, string | string[]> } | Checked {
+  const parts: string[] = [];
+  const body: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (!names.includes(name)) {
+      body[name] = value;
+      continue;
+    }
+    if (typeof value !== 'string' || !QUERY_VALUE.test(value)) {
+      return refuse(400, 'BAD_QUERY_PARAMETER', `parameter "${name}" of the URL must be one value of letters, digits, ".", "_" or "-": check the URL of the widget that calls this Function`);
+    }
+    parts.push(`${name}=${value}`);
+  }
+  return { query: parts.join('&'), body };
+}
+
 const refuse = (status: number, code: string, message: string): Checked => ({ ok: false, result: errorResult(status, code, message) });
 
 /**
  * A form-encoded POST of flat parameters with a valid X-Twilio-Signature and
  * valid UTF-8; anything else is refused. Throws ConfigError without AUTH_TOKEN.
  */
-export function checkSignedFormRequest(context: Readonly<Record<string, unknown>>, event: Readonly<Record<string, unknown>>): Checked {
+export function checkSignedFormRequest(context: Readonly<Record<string, unknown>>, event: Readonly<Record<string, unknown>>, options: GuardOptions = {}): Checked {
   const env = envOf(context);
   const { request, ...params } = event;
   const headers = runtimeHeaders(request);
@@ -128,7 +159,10 @@ export function checkSignedFormRequest(context: Readonly<Record<string, unknown>
   if (!env.AUTH_TOKEN) {
     throw new ConfigError('AUTH_TOKEN is not set, so request signatures cannot be checked: enable "Add my Twilio Credentials" for the service, or set AUTH_TOKEN in the .env file locally', 'AUTH_TOKEN');
   }
-  const signed = isValidTwilioSignature(env.AUTH_TOKEN, header(headers, 'x-twilio-signature'), { kind: 'form', urls: candidateUrls(env, headers), params: form as FormParams });
+  const split = splitQuery(form, options.query ?? []);
+  if ('ok' in split) return split;
+  const urls = candidateUrls(env, headers).map((url) => (split.query ? `${url}?${split.query}` : url));
+  const signed = isValidTwilioSignature(env.AUTH_TOKEN, header(headers, 'x-twilio-signature'), { kind: 'form', urls, params: split.body as FormParams });
   if (!signed) {
     return refuse(403, 'SIGNATURE_INVALID', 'missing or invalid X-Twilio-Signature: only Twilio, signing with this account\'s auth token, may call this Function');
   }
@@ -142,7 +176,7 @@ export function checkSignedFormRequest(context: Readonly<Record<string, unknown>
 function respond(callback: ServerlessCallback, result: HttpResult): void {
   const response: TwilioResponse = new Twilio.Response();
   response.setStatusCode(result.status);
-  response.appendHeader('Content-Type', result.twiml === undefined ? 'application/json' : 'text/xml');
+  response.appendHeader('Content-Type', result.twiml === undefined ? 'application/json' : 'text/xml; charset=utf-8');
   response.setBody(result.twiml ?? result.body);
   callback(null, response);
 }
@@ -156,10 +190,10 @@ const loggable = (variable: string) => (/^[\w./-]{1,100}$/.test(variable) ? vari
  * answers configuration errors as 500 CONFIG_INVALID, and never hands an
  * Error to the runtime, which would print it.
  */
-export function protectedFunction(name: string, core: Core) {
+export function protectedFunction(name: string, core: Core, options: GuardOptions = {}) {
   return async (context: Readonly<Record<string, unknown>>, event: Readonly<Record<string, unknown>>, callback: ServerlessCallback): Promise<void> => {
     try {
-      const checked = checkSignedFormRequest(context, event);
+      const checked = checkSignedFormRequest(context, event, options);
       respond(callback, checked.ok ? await core(checked.env, checked.params) : checked.result);
     } catch (error) {
       const variable = configVariableOf(error);

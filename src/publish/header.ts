@@ -65,11 +65,16 @@ function checkSealed(value: string, column: string, pii: PiiGuard): ParsedToken 
   return token;
 }
 
-/** Tokens of one row must come from one encrypt call, for this execution. */
+/**
+ * Tokens of one row must come from one encrypt call, for this execution. A
+ * voice survey seals each answer in its own call (voice-answer): tokens that
+ * are all bound to this row's execution belong to it whatever call sealed them.
+ */
 function checkOneResponse(tokens: ReadonlyArray<readonly [string, ParsedToken]>, executionSid: string): Problem | undefined {
   const [first] = tokens;
   if (!first) return undefined;
-  const others = tokens.filter(([, t]) => t.binding !== first[1].binding).map(([column]) => column);
+  const boundHere = tokens.every(([, t]) => t.execution === executionSid);
+  const others = boundHere ? [] : tokens.filter(([, t]) => t.binding !== first[1].binding).map(([column]) => column);
   if (others.length > 0) {
     return { status: 422, code: 'RESPONSE_MISMATCH', message: `the tokens in ${list(others)} come from another encrypt call than "${first[0]}": pass every sealed field from the same encrypt widget of this execution; nothing was written` };
   }
