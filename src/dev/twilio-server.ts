@@ -19,6 +19,8 @@ import { FaultPicker, type FaultPlan } from './fault-picker.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Product } from '../twilio/client.js';
+import { createAccounts, type PublicKeySnapshot } from './twilio/accounts.js';
+import { createRecordings, type RecordingSeed, type RecordingSnapshot } from './twilio/recordings.js';
 import { createApi2010, type MessageSeed, type MessageSnapshot, type MessageStatus, type PhoneNumberSeed, type PhoneNumberSnapshot } from './twilio/api2010.js';
 import { type ApiRequest, counter, findRoute, type Reply, type Route, TwilioError } from './twilio/http.js';
 import { createMessaging, type MessagingServiceSeed, type MessagingServiceSnapshot } from './twilio/messaging.js';
@@ -27,6 +29,7 @@ import { createStudio, type FlowSnapshot, type FlowStatus } from './twilio/studi
 import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
 import type { RunningSyncServer } from './sync-server.js';
 
+export type { PublicKeySnapshot, RecordingSeed, RecordingSnapshot };
 export type { FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
 
 /** Uploads are up to 10 MB; anything else is a small form. */
@@ -86,6 +89,11 @@ export interface RunningTwilioServer {
   addMessage(seed: MessageSeed): string;
   updateMessage(sid: string, change: { status: MessageStatus; errorCode?: number | null }): void;
   messages(): MessageSnapshot[];
+  /** Recordings (API 2010): seed one as a call would leave it, encrypted as Voice Recording Encryption does when given a public key. */
+  addRecording(seed: RecordingSeed): string;
+  recordings(): RecordingSnapshot[];
+  /** Accounts v1 Credentials/PublicKeys, with the PEM each was created with. */
+  publicKeys(): PublicKeySnapshot[];
   messagingServices(): MessagingServiceSnapshot[];
   syncServices(): SyncServiceSnapshot[];
   /** The Sync stand-in behind /sync (its maps, lists and own faults). */
@@ -145,13 +153,16 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
   const studio = createStudio({ accountSid, clock, seq });
   const api = createApi2010({ accountSid, authToken, friendlyName: options.accountName ?? 'sealed-survey test account', clock, seq, phoneNumbers: options.phoneNumbers ?? [] });
   const messaging = createMessaging({ accountSid, clock, seq, services: options.messagingServices ?? [], phoneNumberSid: api.sidOf });
+  const recordings = createRecordings({ accountSid, clock, seq });
+  const accounts = createAccounts({ accountSid, clock, seq });
   const sync = await createSync({ accountSid, authToken, clock, seq, services: options.syncServices ?? [] });
 
   const routes: Record<Product, readonly Route[]> = {
     serverless: serverless.routes,
     'serverless-upload': serverless.uploadRoutes,
     studio: studio.routes,
-    api: api.routes,
+    api: [...api.routes, ...recordings.routes],
+    accounts: accounts.routes,
     messaging: messaging.routes,
     sync: sync.routes,
   };
@@ -178,6 +189,10 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
   const send = (res: ServerResponse, reply: Reply, headers: Record<string, string> = {}) => {
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
+      return;
+    }
+    if (Buffer.isBuffer(reply.body)) {
+      res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': String(reply.body.length), ...headers }).end(reply.body);
       return;
     }
     const text = JSON.stringify(reply.body);
@@ -277,6 +292,9 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     addMessage: (seed) => api.addMessage(seed),
     updateMessage: (sid, change) => api.updateMessage(sid, change),
     messages: () => api.messages(),
+    addRecording: (seed) => recordings.addRecording(seed),
+    recordings: () => recordings.recordings(),
+    publicKeys: () => accounts.publicKeys(),
     messagingServices: () => messaging.snapshot(),
     syncServices: () => sync.snapshot(),
     sync: sync.server,
