@@ -9,7 +9,8 @@
 import type { KeyObject } from 'node:crypto';
 import { formatEncryptionDetails } from '../../recordings/details.js';
 import { encryptRecording } from '../../recordings/decrypt.js';
-import { type ApiRequest, type Entry, invalid, newSid, notFound, page2010, rfc2822, type Route } from './http.js';
+import { dateFilters } from './date-filter.js';
+import { type ApiRequest, type Entry, newSid, notFound, page2010, rfc2822, type Route } from './http.js';
 
 export interface RecordingSeed {
   readonly callSid: string;
@@ -50,14 +51,6 @@ interface Recording extends RecordingSnapshot {
 
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 const MEDIA_TYPES: Readonly<Record<string, string>> = { '': 'audio/x-wav', '.wav': 'audio/x-wav', '.mp3': 'audio/mpeg' };
-
-/** A DateCreated filter value (a day or an ISO 8601 date-time) as the range [from, to) it stands for. */
-function createdRange(name: string, value: string): { from: number; to: number } {
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const at = Date.parse(day ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(at)) throw invalid(name, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time');
-  return { from: at, to: at + (day ? 86_400_000 : 1000) };
-}
 
 export function createRecordings(options: { readonly accountSid: string; readonly clock: () => number; readonly seq: () => number }): Recordings {
   const { accountSid, clock, seq } = options;
@@ -117,22 +110,7 @@ export function createRecordings(options: { readonly accountSid: string; readonl
         const tests: Array<(x: Recording) => boolean> = [];
         const callSid = r.query.get('CallSid');
         if (callSid !== null) tests.push((x) => x.callSid === callSid);
-        // DateCreated=…, DateCreated<=…, DateCreated>=… (the name keeps its < or >; '=' is the separator).
-        const on = r.query.get('DateCreated');
-        const before = r.query.get('DateCreated<');
-        const after = r.query.get('DateCreated>');
-        if (on !== null) {
-          const range = createdRange('DateCreated', on);
-          tests.push((x) => x.dateCreated >= range.from && x.dateCreated < range.to);
-        }
-        if (before !== null) {
-          const range = createdRange('DateCreated<', before);
-          tests.push((x) => x.dateCreated < range.to);
-        }
-        if (after !== null) {
-          const range = createdRange('DateCreated>', after);
-          tests.push((x) => x.dateCreated >= range.from);
-        }
+        tests.push(...dateFilters<Recording>(r.query, 'DateCreated', (x) => x.dateCreated));
         const listed = [...recordings.values()].filter((x) => tests.every((t) => t(x)));
         return { status: 200, body: page2010('recordings', listed.map((x): Entry => ({ seq: x.seq, body: body(x, r.base) })), r) };
       },
