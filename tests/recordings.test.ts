@@ -3,11 +3,14 @@
 // decrypted byte-exact by the real CLI; every way a recording can be wrong
 // refused with nothing written; keygen --mode recording; and register and
 // decrypt-recording against the Twilio stand-in through Prism.
+import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandArgs } from '../src/cli/command-args.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { runCli } from './helpers/cli.js';
 import { startTwilioMocks, type TwilioMocks } from './helpers/prism.js';
@@ -23,6 +26,7 @@ const otherSid = () => `CR${randomBytes(16).toString('hex')}`;
 function keyCopy(dir: string, name = 'private-pkcs8.pem'): string {
   const path = join(dir, 'recording-private.pem');
   copyFileSync(vector(name), path);
+  chmodSync(path, 0o600);
   return path;
 }
 
@@ -45,6 +49,7 @@ describe('decrypt-recording --file (Python vectors)', () => {
     mkdirSync(pkcs1);
     const key1 = join(pkcs1, 'k.pem');
     copyFileSync(vector('private-pkcs1.pem'), key1);
+    chmodSync(key1, 0o600);
     const res1 = await decryptFile(dir, ['--key-file', key1, '--file', vector('tone.wav.enc'), '--details', vector('tone.recording.json'), '--out', 'b']);
     expect(res1.code).toBe(0);
     expect(readFileSync(join(dir, 'b', 'tone.wav')).equals(readFileSync(vector('tone.wav')))).toBe(true);
@@ -259,5 +264,39 @@ describe('recording-key register and decrypt-recording through the Twilio API (s
     // Nothing is downloaded for recordings refused on their details alone.
     const media = mocks.server.requests().filter((r) => /\/Recordings\/RE[0-9a-f]{32}\.wav$/.test(r.path)).map((r) => r.path);
     for (const sid of [other, absent, plain]) expect(media.some((p) => p.includes(sid))).toBe(false);
+  });
+});
+
+describe('decrypt-recording stopped early', () => {
+  it('Ctrl-C while decrypting exits 130 and removes the partial plaintext', async () => {
+    const dir = tmp();
+    const fifo = join(dir, 'RE.wav.enc');
+    execFileSync('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [...commandArgs(join(PROJECT_ROOT, 'dist', 'cli'), 'sealed-survey'), 'decrypt-recording', '--key-file', keyCopy(dir), '--file', fifo, '--details', vector('tone.callback.json'), '--out', 'o'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let exited = false;
+    const closed = new Promise<number | null>((ok) =>
+      child.on('close', (code) => {
+        exited = true;
+        ok(code);
+      }),
+    );
+    const enc = readFileSync(vector('tone.wav.enc'));
+    const writer = await open(fifo, 'w');
+    await writer.write(enc.subarray(0, 8000));
+    // Wait (on the file system) until decrypted bytes sit in the temp file.
+    await expect.poll(() => readdirSync(join(dir, 'o')).filter((f) => f.endsWith('.partial') && statSync(join(dir, 'o', f)).size > 0).length, { timeout: 20_000 }).toBe(1);
+    child.kill('SIGINT');
+    // A read from a FIFO cannot be cancelled: feed it small pieces (never the whole file, so it cannot finish) until it sees the stop.
+    for (let at = 8000; !exited && at < enc.length - 64; at += 16) {
+      await writer.write(enc.subarray(at, at + 16));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await closed).toBe(130);
+    await writer.close().catch(() => {});
+    expect(readdirSync(join(dir, 'o'))).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { RecordingError } from '../recordings/errors.js';
 import { fetchAndDecrypt, type MediaFormat, type Outcome, selectRecordings, type Selection } from '../recordings/fetch.js';
 import { readKeyInfo } from '../recordings/files.js';
 import { fingerprintOf, parseRecordingPrivateKey } from '../recordings/keys.js';
-import { EXIT_FAILURE, EXIT_USAGE, plural, UserError } from './common.js';
+import { EXIT_FAILURE, EXIT_USAGE, plural, stopSignal, UserError } from './common.js';
 import { keyArgumentError, looksLikeKeyText } from './key-sources.js';
 import { note, warn } from './terminal.js';
 import { credentialsFor } from './twilio-session.js';
@@ -116,7 +116,7 @@ function progress(enabled: boolean) {
   };
 }
 
-async function decryptLocal(opts: Options & { file: string; details: string }, out: string): Promise<Outcome> {
+async function decryptLocal(opts: Options & { file: string; details: string }, out: string, signal: AbortSignal): Promise<Outcome> {
   const privateKey = privateKeyOf(opts);
   const expected = expectedKeySid(opts, privateKey);
   const raw = readText(opts.details, 'details file');
@@ -137,7 +137,7 @@ async function decryptLocal(opts: Options & { file: string; details: string }, o
   const outPath = join(out, name);
   if (existsSync(outPath)) throw new RecordingError(`${outPath} already exists; refusing to overwrite it (move it away or choose another --out folder)`);
   const cek = unwrapCek(privateKey, details, opts.file);
-  const written = await decryptToFile(createReadStream(opts.file), cek, details, outPath, opts.file);
+  const written = await decryptToFile(createReadStream(opts.file, { signal }), cek, details, outPath, opts.file, undefined, signal);
   return { sid: name, ok: true, detail: written.path };
 }
 
@@ -176,8 +176,10 @@ Exit codes: 0 every recording decrypted, 1 one or more refused or failed, 2 usag
       if (opts.format !== 'wav' && opts.format !== 'mp3') throw usage('--format must be wav or mp3');
       const selection = selectionOf(opts);
       mkdirSync(opts.out, { recursive: true, mode: 0o700 });
+      // Ctrl-C unwinds through decryptToFile, which removes its partial plaintext, rather than exiting on the spot.
+      const signal = stopSignal();
       if (!selection) {
-        const done = await decryptLocal(opts as Options & { file: string; details: string }, opts.out);
+        const done = await decryptLocal(opts as Options & { file: string; details: string }, opts.out, signal);
         note(`decrypted ${opts.file} into ${done.detail}`);
         return;
       }
@@ -193,7 +195,7 @@ Exit codes: 0 every recording decrypted, 1 one or more refused or failed, 2 usag
       const line = progress(opts.progress && process.stderr.isTTY === true);
       let outcomes: Outcome[];
       try {
-        outcomes = await fetchAndDecrypt(recordings, { twilio, credentials, privateKey, expectedKeySid: expected, outDir: opts.out, format: opts.format as MediaFormat, onProgress: line.update });
+        outcomes = await fetchAndDecrypt(recordings, { twilio, credentials, privateKey, expectedKeySid: expected, outDir: opts.out, format: opts.format as MediaFormat, onProgress: line.update, signal });
       } finally {
         line.done();
       }

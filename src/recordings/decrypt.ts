@@ -46,8 +46,9 @@ export interface DecryptResult {
 }
 
 /**
- * Decrypts `source` (the encrypted media, streamed) into `outPath`, which must
- * not exist yet. `onBytes` gets the running count of encrypted bytes read.
+ * Decrypts `media` (the encrypted media, streamed) into `outPath`, which must
+ * not exist yet. `onBytes` gets the running count of encrypted bytes read;
+ * `signal` stops it, the temp file removed.
  */
 export async function decryptToFile(
   media: AsyncIterable<Uint8Array>,
@@ -56,6 +57,7 @@ export async function decryptToFile(
   outPath: string,
   what: string,
   onBytes: (n: number) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<DecryptResult> {
   const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.partial`);
   const out = await open(temp, 'wx', 0o600);
@@ -66,6 +68,8 @@ export async function decryptToFile(
     let read = 0;
     let written = 0;
     for await (const chunk of media) {
+      // Stopped (Ctrl-C): leave through `finally`, which removes the partial plaintext.
+      signal?.throwIfAborted();
       read += chunk.length;
       // The last TAG_BYTES of the stream are the tag: keep them back until the end.
       const buf = held.length === 0 ? Buffer.from(chunk) : Buffer.concat([held, chunk]);
@@ -79,6 +83,7 @@ export async function decryptToFile(
       }
       onBytes(read);
     }
+    signal?.throwIfAborted();
     if (held.length < TAG_BYTES) throw new RecordingError(`${what}: the encrypted file is ${read} bytes, shorter than its ${TAG_BYTES}-byte tag: it is truncated (download it again); nothing was written`);
     decipher.setAuthTag(held);
     let last: Buffer;

@@ -83,6 +83,8 @@ export interface FetchOptions {
   readonly outDir: string;
   readonly format: MediaFormat;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Stops the download and decryption under way (its temp file removed) and the rest. */
+  readonly signal?: AbortSignal;
 }
 
 /** Downloads, checks and decrypts each recording; never throws for one recording's problem. */
@@ -98,12 +100,12 @@ export async function fetchAndDecrypt(recordings: readonly RecordingInfo[], opti
       if (existsSync(outPath)) throw new RecordingError(`${outPath} already exists; refusing to overwrite it (move it away or choose another --out folder)`);
       const cek = unwrapCek(options.privateKey, details, r.sid);
       const url = `${options.twilio.api.baseUrl}/2010-04-01/Accounts/${credentials.accountSid}/Recordings/${r.sid}.${options.format}`;
-      const res = await fetch(url, { headers: { authorization: auth } });
+      const res = await fetch(url, { headers: { authorization: auth }, ...(options.signal ? { signal: options.signal } : {}) });
       if (!res.ok || !res.body) {
         await res.body?.cancel();
         throw new RecordingError(`${r.sid}: downloading the media answered HTTP ${res.status}; nothing was written`);
       }
-      const written = await decryptToFile(res.body as AsyncIterable<Uint8Array>, cek, details, outPath, r.sid);
+      const written = await decryptToFile(res.body as AsyncIterable<Uint8Array>, cek, details, outPath, r.sid, undefined, options.signal);
       outcomes.push({ sid: r.sid, ok: true, detail: written.path });
     } catch (error) {
       if (!(error instanceof RecordingError)) throw error;
