@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandArgs } from '../src/cli/command-args.js';
+import { decryptToFile, unwrapCek } from '../src/recordings/decrypt.js';
+import { parseEncryptionDetails } from '../src/recordings/details.js';
+import { parseRecordingPrivateKey } from '../src/recordings/keys.js';
 import { PROJECT_ROOT } from '../src/dev/functions-server.js';
 import { runCli } from './helpers/cli.js';
 import { startTwilioMocks, type TwilioMocks } from './helpers/prism.js';
@@ -141,6 +144,38 @@ describe('decrypt-recording --file (Python vectors)', () => {
   });
 });
 
+describe('decryptToFile streaming', () => {
+  async function* pieces(data: Buffer, sizes: readonly number[]): AsyncGenerator<Buffer> {
+    let at = 0;
+    for (let i = 0; at < data.length; i++) {
+      const n = sizes[i % sizes.length]!;
+      yield data.subarray(at, at + n);
+      at += n;
+    }
+  }
+  const details = parseEncryptionDetails(readFileSync(vector('tone.callback.json'), 'utf8'), 'vector');
+  const cek = unwrapCek(parseRecordingPrivateKey(readFileSync(vector('private-pkcs8.pem'), 'utf8'), 'vector'), details, 'vector');
+
+  it('gives the same plaintext whatever the chunks, the tag split across them included', async () => {
+    const dir = tmp();
+    const enc = readFileSync(vector('tone.wav.enc'));
+    for (const [i, sizes] of [[1], [7, 15, 16, 17], [enc.length - 5, 3, 2], [4096], [enc.length]].entries()) {
+      const out = join(dir, `${i}.wav`);
+      const written = await decryptToFile(pieces(enc, sizes), cek, details, out, 'vector');
+      expect(written.bytes).toBe(readFileSync(vector('tone.wav')).length);
+      expect(readFileSync(out).equals(readFileSync(vector('tone.wav')))).toBe(true);
+    }
+  });
+
+  it('refuses a tampered stream in any chunking and leaves no file', async () => {
+    const dir = tmp();
+    const enc = Buffer.from(readFileSync(vector('tone.wav.enc')));
+    enc[enc.length - 20] = enc[enc.length - 20]! ^ 4;
+    await expect(decryptToFile(pieces(enc, [7, 9]), cek, details, join(dir, 'x.wav'), 'vector')).rejects.toThrow(/integrity check/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
 describe('keygen --mode recording', () => {
   it('writes a 0600 RSA-2048 private key and its public key, and refuses to overwrite them', async () => {
     const dir = tmp();
@@ -229,9 +264,13 @@ describe('recording-key register and decrypt-recording through the Twilio API (s
       expect(readFileSync(out).equals(audio(i + 1))).toBe(true);
       expect(mode(out)).toBe(0o600);
     }
-    const bySid = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--recording-sid', sidB, '--out', 'one']);
+    const big = randomBytes(3 * 1024 * 1024 + 5);
+    const sidBig = mocks.server.addRecording({ callSid: callB, media: big, encryptWith: { publicKeySid: keySid, publicKey }, dateCreated: Date.parse('2026-06-01T11:00:00Z') });
+    const bySid = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--recording-sid', sidB, '--recording-sid', sidBig, '--out', 'one']);
     expect(bySid.code).toBe(0);
     expect(readFileSync(join(dir, 'one', `${sidB}.wav`)).equals(audio(9))).toBe(true);
+    // A recording of several MB arrives in many chunks: streamed through the decryption, byte-exact.
+    expect(readFileSync(join(dir, 'one', `${sidBig}.wav`)).equals(big)).toBe(true);
     // A date range: only May's recordings.
     const byDate = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--since', '2026-05-01', '--until', '2026-05-31', '--out', 'may']);
     expect(byDate.code).toBe(0);
