@@ -271,6 +271,10 @@ describe('recording-key register and decrypt-recording through the Twilio API (s
     expect(readFileSync(join(dir, 'one', `${sidB}.wav`)).equals(audio(9))).toBe(true);
     // A recording of several MB arrives in many chunks: streamed through the decryption, byte-exact.
     expect(readFileSync(join(dir, 'one', `${sidBig}.wav`)).equals(big)).toBe(true);
+    const unknown = `RE${randomBytes(16).toString('hex')}`;
+    const missing = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--recording-sid', unknown, '--out', 'none']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`fetching ${unknown}: not found on this account`);
     // A date range: only May's recordings.
     const byDate = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--since', '2026-05-01', '--until', '2026-05-31', '--out', 'may']);
     expect(byDate.code).toBe(0);

@@ -37,8 +37,25 @@ export interface Outcome {
 
 export { NOT_STORED_CODES };
 
+/** A Twilio API error (twilio-node's RestException) as a RecordingError saying what was asked; anything else as it is. */
+function apiFailure(error: unknown, what: string): unknown {
+  const e = error as { status?: unknown; code?: unknown; message?: unknown };
+  if (typeof e?.status !== 'number') return error;
+  if (e.status === 404) return new RecordingError(`${what}: not found on this account (check the SID and TWILIO_ACCOUNT_SID)`);
+  if (e.status === 401) return new RecordingError(`${what}: Twilio refused the credentials (HTTP 401): check TWILIO_ACCOUNT_SID and TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_AUTH_TOKEN`);
+  return new RecordingError(`${what}: Twilio answered HTTP ${e.status}${typeof e.code === 'number' ? ` (error ${e.code})` : ''}: ${String(e.message)}`);
+}
+
 /** The recordings a selection names, as the API returns them (paging included). */
 export async function selectRecordings(twilio: TwilioSdk.Twilio, selection: Selection): Promise<RecordingInfo[]> {
+  try {
+    return await listSelected(twilio, selection);
+  } catch (error) {
+    throw apiFailure(error, selection.kind === 'sids' ? `fetching ${selection.sids.length === 1 ? selection.sids[0] : 'the recordings'}` : 'listing the recordings');
+  }
+}
+
+async function listSelected(twilio: TwilioSdk.Twilio, selection: Selection): Promise<RecordingInfo[]> {
   const info = (r: { sid: string; status: string; errorCode: number | null; encryptionDetails: unknown }): RecordingInfo => ({
     sid: r.sid,
     status: r.status,
