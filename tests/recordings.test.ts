@@ -137,6 +137,12 @@ describe('decrypt-recording --file (Python vectors)', () => {
     const noDetails = await decryptFile(dir, ['--key-file', keyCopy(dir), '--file', vector('tone.wav.enc')]);
     expect(noDetails.code).toBe(2);
     expect(noDetails.stderr).toMatch(/--file needs --details/);
+    const noCredentials = await runCli('sealed-survey', ['recording-key', 'register', '--public-key', vector('public.pem')], { cwd: dir });
+    expect(noCredentials.code).toBe(2);
+    expect(noCredentials.stderr).toContain('TWILIO_ACCOUNT_SID is not set');
+    const registerHelp = await runCli('sealed-survey', ['recording-key', 'register', '--help'], { cwd: dir });
+    expect(registerHelp.code).toBe(0);
+    expect(registerHelp.stdout).toMatch(/Examples:[\s\S]*Exit codes: 0 /);
     const help = await decryptFile(dir, ['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Examples:/);
