@@ -1,7 +1,7 @@
 // A local, stateful stand-in for the Twilio REST API endpoints that deploy,
 // doctor and flow pull use, for tests and offline runs. Every product lives
 // under its own path prefix, the layout TWILIO_API_URL gives the clients
-// (src/twilio/client.ts): /serverless, /serverless-upload, /studio, /api,
+// (src/twilio/client.ts): /serverless, /serverless-upload, /studio, /api, /accounts,
 // /messaging and /sync. Bodies follow Twilio's OpenAPI documents
 // (tests/contracts/twilio-oai/), errors Twilio's {code, message, more_info,
 // status}, lists Twilio's paging; Basic auth with the account SID and auth
