@@ -326,6 +326,8 @@ describe('decrypt-recording stopped early', () => {
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let exited = false;
     const closed = new Promise<number | null>((ok) =>
       child.on('close', (code) => {
@@ -346,6 +348,8 @@ describe('decrypt-recording stopped early', () => {
     }
     expect(await closed).toBe(130);
     await writer.close().catch(() => {});
+    // Quietly, as every command stops: no error, no stack.
+    expect(stderr).not.toMatch(/error|unexpected|Abort|at .*\.js:\d+/i);
     expect(readdirSync(join(dir, 'o'))).toEqual([]);
   });
 });
