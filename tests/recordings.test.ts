@@ -289,6 +289,19 @@ describe('recording-key register and decrypt-recording through the Twilio API (s
     expect(requests.some((r) => decodeURIComponent(r.query).includes('DateCreated>=2026-05-01T00:00:00Z'))).toBe(true);
   });
 
+  it('a dropped download is refused with nothing written, and the next run gets it', async () => {
+    const publicKey = readFileSync(join(dir, 'keys', 'recording-public.pem'), 'utf8');
+    const sid = mocks.server.addRecording({ callSid: callB, media: audio(30), encryptWith: { publicKeySid: keySid, publicKey } });
+    mocks.server.setFaults({ kinds: ['reset'], count: 1, only: { path: /\/Recordings\/RE[0-9a-f]{32}\.wav$/ } });
+    const dropped = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--recording-sid', sid, '--out', 'dropped']);
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr).toContain(`${sid}: the download failed`);
+    expect(readdirSync(join(dir, 'dropped'))).toEqual([]);
+    const again = await cli(['decrypt-recording', '--key-file', 'keys/recording-private.pem', '--recording-sid', sid, '--out', 'dropped']);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(dir, 'dropped', `${sid}.wav`)).equals(audio(30))).toBe(true);
+  });
+
   it('refuses, one by one, a recording for another key (16107), one tampered in storage, one Twilio could not store (16105) and one not encrypted; the good one is written', async () => {
     const publicKey = readFileSync(join(dir, 'keys', 'recording-public.pem'), 'utf8');
     const call = `CA${randomBytes(16).toString('hex')}`;

@@ -10,7 +10,7 @@ import { decryptToFile, unwrapCek } from '../recordings/decrypt.js';
 import { CALL_SID, PUBLIC_KEY_SID, RECORDING_SID, parseEncryptionDetails } from '../recordings/details.js';
 import { RecordingError } from '../recordings/errors.js';
 import { fetchAndDecrypt, type MediaFormat, type Outcome, selectRecordings, type Selection } from '../recordings/fetch.js';
-import { readKeyInfo } from '../recordings/files.js';
+import { keyInfoPath, readKeyInfo } from '../recordings/files.js';
 import { fingerprintOf, parseRecordingPrivateKey } from '../recordings/keys.js';
 import { EXIT_FAILURE, EXIT_USAGE, plural, stopSignal, UserError } from './common.js';
 import { keyArgumentError, looksLikeKeyText } from './key-sources.js';
@@ -67,7 +67,7 @@ function expectedKeySid(opts: Options, privateKey: ReturnType<typeof parseRecord
   const info = readKeyInfo(opts.keyFile);
   if (!info) return undefined;
   if (info.fingerprint !== fingerprintOf(privateKey)) {
-    warn(`${join(opts.keyFile, '..', 'recording-key.json')} describes another key; its SID is not used (give --public-key-sid to check recordings against your key's SID)`);
+    warn(`${keyInfoPath(opts.keyFile)} describes another key; its SID is not used (give --public-key-sid to check recordings against your key's SID)`);
     return undefined;
   }
   return info.public_key_sid;

@@ -9,7 +9,8 @@
 // Twilio's own Python sample neither checks the tag nor strips it.
 
 import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
-import { chmod, link, open, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CEK_BYTES, type EncryptionDetails, IV_BYTES, TAG_BYTES } from './details.js';
 import { RecordingError } from './errors.js';
@@ -38,6 +39,21 @@ export function encryptRecording(media: Buffer, publicKey: KeyObject | string, p
   const encrypted = Buffer.concat([cipher.update(media), cipher.final(), cipher.getAuthTag()]);
   const encryptedCek = publicEncrypt({ key: publicKey, ...OAEP }, cek);
   return { details: { type: 'rsa-aes', publicKeySid, encryptedCek, iv }, encrypted };
+}
+
+const exists = (path: string) => new RecordingError(`${path} already exists; refusing to overwrite it (move it away or choose another --out folder)`);
+
+/** Gives the finished temp file its name without replacing a file: a hard link, or a rename where links are not supported. */
+async function publish(temp: string, outPath: string): Promise<void> {
+  try {
+    await link(temp, outPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw exists(outPath);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    if (existsSync(outPath)) throw exists(outPath);
+    await rename(temp, outPath);
+  }
 }
 
 export interface DecryptResult {
@@ -98,12 +114,7 @@ export async function decryptToFile(
     await out.close();
     done = true;
     if (process.platform !== 'win32') await chmod(temp, 0o600);
-    try {
-      await link(temp, outPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RecordingError(`${outPath} already exists; refusing to overwrite it (move it away or choose another --out folder)`);
-      throw error;
-    }
+    await publish(temp, outPath);
     return { path: outPath, bytes: written };
   } finally {
     if (!done) await out.close().catch(() => {});

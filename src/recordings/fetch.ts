@@ -125,8 +125,11 @@ export async function fetchAndDecrypt(recordings: readonly RecordingInfo[], opti
       const written = await decryptToFile(res.body as AsyncIterable<Uint8Array>, cek, details, outPath, r.sid, undefined, options.signal);
       outcomes.push({ sid: r.sid, ok: true, detail: written.path });
     } catch (error) {
-      if (!(error instanceof RecordingError)) throw error;
-      outcomes.push({ sid: r.sid, ok: false, detail: error.message });
+      if (options.signal?.aborted) throw error;
+      if (error instanceof RecordingError) outcomes.push({ sid: r.sid, ok: false, detail: error.message });
+      // fetch() reports a lost connection as a TypeError ("fetch failed"); the temp file is already gone.
+      else if (error instanceof TypeError) outcomes.push({ sid: r.sid, ok: false, detail: `${r.sid}: the download failed (${(error.cause as { code?: string } | undefined)?.code ?? error.message}); nothing was written` });
+      else throw error;
     }
   }
   options.onProgress?.(recordings.length, recordings.length);
