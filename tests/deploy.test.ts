@@ -122,7 +122,7 @@ describe('deploy', () => {
     const environment = service?.environments[0];
     expect(environment?.domainSuffix).toBe('dev');
     const versions = [...(service?.functions ?? []), ...(service?.assets ?? [])].map((r) => r.versions.at(-1));
-    expect(versions.map((v) => `${v?.path} ${v?.visibility}`).sort()).toEqual(['/breaker protected', '/encrypt protected', '/google-service-account.json private', '/publish protected', '/voice-answer protected', '/voice-gather protected']);
+    expect(versions.map((v) => `${v?.path} ${v?.visibility}`).sort()).toEqual(['/breaker protected', '/encrypt protected', '/google-service-account.json private', '/publish protected', '/recording-status protected', '/voice-answer protected', '/voice-gather protected']);
     const vars = environment?.variables ?? {};
     expect(vars.PII_COLUMNS).toBe(flowColumns(readFlow(flowFile)).piiColumns.join(','));
     expect(vars.SYNC_SERVICE_SID).toBe(mocks.server.syncServices().find((s) => s.friendlyName === 'sealed-survey')?.sid);

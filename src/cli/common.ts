@@ -110,7 +110,7 @@ function stoppedBy(error: unknown): number | undefined {
 }
 
 /** Errors whose messages are safe and useful to show as they are. */
-const FRIENDLY = new Set(['UserError', 'KeyError', 'EnvelopeError', 'SealInputError', 'FlowError']);
+const FRIENDLY = new Set(['UserError', 'KeyError', 'EnvelopeError', 'SealInputError', 'FlowError', 'RecordingError']);
 
 function reportError(name: string, error: unknown): number {
   if (error instanceof Error && FRIENDLY.has(error.name)) {

@@ -5,6 +5,8 @@ import { addEncryptCsv } from './encrypt-csv.js';
 import { addFlow } from './flow.js';
 import { addFlush } from './flush.js';
 import { addKeygen } from './keygen.js';
+import { addDecryptRecording } from './decrypt-recording.js';
+import { addRecordingKey } from './recording-key.js';
 import { addLaunch } from './launch.js';
 import { addLint } from './lint.js';
 import { addMonitor } from './monitor.js';
@@ -34,5 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addPurge(program);
   addReport(program);
   addBreaker(program);
+  addRecordingKey(program);
+  addDecryptRecording(program);
   return runProgram(program, argv);
 }

@@ -1,7 +1,7 @@
 // A local, stateful stand-in for the Twilio REST API endpoints that deploy,
 // doctor and flow pull use, for tests and offline runs. Every product lives
 // under its own path prefix, the layout TWILIO_API_URL gives the clients
-// (src/twilio/client.ts): /serverless, /serverless-upload, /studio, /api,
+// (src/twilio/client.ts): /serverless, /serverless-upload, /studio, /api, /accounts,
 // /messaging and /sync. Bodies follow Twilio's OpenAPI documents
 // (tests/contracts/twilio-oai/), errors Twilio's {code, message, more_info,
 // status}, lists Twilio's paging; Basic auth with the account SID and auth
@@ -20,6 +20,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Product } from '../twilio/client.js';
 import { type AccountState, type AccountStatus, createAccountStatus } from './twilio/account-status.js';
+import { createAccounts, type PublicKeySnapshot } from './twilio/accounts.js';
+import { createRecordings, type RecordingSeed, type RecordingSnapshot } from './twilio/recordings.js';
 import { createApi2010, type MessageSeed, type MessageSnapshot, type MessageStatus, type PhoneNumberSeed, type PhoneNumberSnapshot } from './twilio/api2010.js';
 import { type ApiRequest, counter, findRoute, type Reply, type Route, TwilioError } from './twilio/http.js';
 import { createMessaging, type MessagingServiceSeed, type MessagingServiceSnapshot } from './twilio/messaging.js';
@@ -29,7 +31,7 @@ import { createSync, type SyncServiceSnapshot } from './twilio/sync.js';
 import { createUsage, type UsageTriggerSnapshot } from './twilio/usage.js';
 import type { RunningSyncServer } from './sync-server.js';
 
-export type { ExecutionSeed, FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
+export type { ExecutionSeed, FlowSnapshot, MessageSeed, MessageSnapshot, MessageStatus, MessagingServiceSeed, MessagingServiceSnapshot, PhoneNumberSeed, PhoneNumberSnapshot, PublicKeySnapshot, RecordingSeed, RecordingSnapshot, ServerlessServiceSnapshot, SyncServiceSnapshot };
 
 /** Uploads are up to 10 MB; anything else is a small form. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
@@ -94,6 +96,11 @@ export interface RunningTwilioServer {
   addMessage(seed: MessageSeed): string;
   updateMessage(sid: string, change: { status: MessageStatus; errorCode?: number | null }): void;
   messages(): MessageSnapshot[];
+  /** Recordings (API 2010): seed one as a call would leave it, encrypted as Voice Recording Encryption does when given a public key. */
+  addRecording(seed: RecordingSeed): string;
+  recordings(): RecordingSnapshot[];
+  /** Accounts v1 Credentials/PublicKeys, with the PEM each was created with. */
+  publicKeys(): PublicKeySnapshot[];
   messagingServices(): MessagingServiceSnapshot[];
   syncServices(): SyncServiceSnapshot[];
   /** The Sync stand-in behind /sync (its maps, lists and own faults). */
@@ -163,13 +170,16 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
   const api = createApi2010({ accountSid, authToken, friendlyName: options.accountName ?? 'sealed-survey test account', clock, seq, phoneNumbers: options.phoneNumbers ?? [], accountState: accountStatus.state });
   const usage = createUsage({ accountSid, clock, seq, ...(options.currency !== undefined ? { currency: options.currency } : {}) });
   const messaging = createMessaging({ accountSid, clock, seq, services: options.messagingServices ?? [], phoneNumberSid: api.sidOf });
+  const recordings = createRecordings({ accountSid, clock, seq });
+  const accounts = createAccounts({ accountSid, clock, seq });
   const sync = await createSync({ accountSid, authToken, clock, seq, services: options.syncServices ?? [] });
 
   const routes: Record<Product, readonly Route[]> = {
     serverless: serverless.routes,
     'serverless-upload': serverless.uploadRoutes,
     studio: studio.routes,
-    api: [...api.routes, ...accountStatus.routes, ...usage.routes],
+    api: [...api.routes, ...accountStatus.routes, ...usage.routes, ...recordings.routes],
+    accounts: accounts.routes,
     messaging: messaging.routes,
     sync: sync.routes,
   };
@@ -198,6 +208,10 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
   const send = (res: ServerResponse, reply: Reply, headers: Record<string, string> = {}) => {
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
+      return;
+    }
+    if (Buffer.isBuffer(reply.body)) {
+      res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': String(reply.body.length), ...headers }).end(reply.body);
       return;
     }
     const text = JSON.stringify(reply.body);
@@ -298,6 +312,9 @@ export async function startTwilioServer(options: TwilioServerOptions): Promise<R
     addMessage: (seed) => api.addMessage(seed),
     updateMessage: (sid, change) => api.updateMessage(sid, change),
     messages: () => api.messages(),
+    addRecording: (seed) => recordings.addRecording(seed),
+    recordings: () => recordings.recordings(),
+    publicKeys: () => accounts.publicKeys(),
     messagingServices: () => messaging.snapshot(),
     syncServices: () => sync.snapshot(),
     sync: sync.server,

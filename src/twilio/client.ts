@@ -33,7 +33,7 @@ export interface TwilioCredentials {
 }
 
 /** Base URL prefixes under TWILIO_API_URL, one per Twilio API host this project calls. */
-export const PRODUCTS = ['studio', 'serverless', 'serverless-upload', 'api', 'messaging', 'sync'] as const;
+export const PRODUCTS = ['studio', 'serverless', 'serverless-upload', 'api', 'messaging', 'sync', 'accounts'] as const;
 export type Product = (typeof PRODUCTS)[number];
 
 /** An unset variable and an empty one are the same to the Twilio CLI. */
@@ -115,6 +115,7 @@ export async function twilioClient(credentials: TwilioCredentials, options: Clie
     client.api.baseUrl = `${override}/api`;
     client.messaging.baseUrl = `${override}/messaging`;
     client.sync.baseUrl = `${override}/sync`;
+    client.accounts.baseUrl = `${override}/accounts`;
   }
   return client;
 }

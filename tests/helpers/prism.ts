@@ -44,6 +44,7 @@ export const TWILIO_SPECS: Readonly<Record<Exclude<Product, 'serverless-upload'>
   serverless: join(TWILIO_OAI_DIR, 'twilio_serverless_v1.json'),
   studio: join(TWILIO_OAI_DIR, 'twilio_studio_v2.json'),
   sync: SYNC_SPEC,
+  accounts: join(TWILIO_OAI_DIR, 'twilio_accounts_v1.json'),
 };
 
 export interface PrismViolation {
@@ -308,7 +309,8 @@ export async function startTwilioMocks(options: Partial<Omit<TwilioServerOptions
   const targets: { prism?: string; standIn?: string } = {};
   const problems: PrismViolation[] = [];
   const router = createServer((req, res) => {
-    const upload = req.url?.startsWith('/serverless-upload/') === true;
+    // A recording's media (bytes, described by no document) goes straight to the stand-in too.
+    const upload = req.url?.startsWith('/serverless-upload/') === true || /^\/api\/2010-04-01\/Accounts\/[^/]+\/Recordings\/RE[0-9a-fA-F]{32}(\.wav|\.mp3)?(\?|$)/.test(req.url ?? '');
     const target = new URL(req.url ?? '/', upload ? targets.standIn : targets.prism);
     const { host: _host, ...headers } = req.headers;
     const onward = httpRequest(target, { method: req.method ?? 'GET', headers }, (answer) => {

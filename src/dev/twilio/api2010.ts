@@ -27,6 +27,7 @@ import {
   type Route,
   TwilioError,
 } from './http.js';
+import { dateFilters } from './date-filter.js';
 
 export interface PhoneNumberSeed {
   /** E.164, e.g. +15005550006. */
@@ -137,17 +138,6 @@ const ERROR_MESSAGES: Readonly<Record<number, string>> = {
   63018: 'Rate limit exceeded for Channel',
   63024: 'Invalid message recipient',
 };
-
-/**
- * A DateSent filter value: a day (YYYY-MM-DD, GMT) or an instant, as the
- * range [from, to) it stands for.
- */
-function sentRange(name: string, value: string): { from: number; to: number } {
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const at = Date.parse(day ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(at)) throw invalid(name, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time');
-  return { from: at, to: at + (day ? 86_400_000 : 1000) };
-}
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -368,25 +358,9 @@ export function createApi2010(options: Api2010Options): Api2010 {
         ownAccount(r, p.AccountSid as string);
         const to = r.query.get('To');
         const from = r.query.get('From');
-        // DateSent=day, DateSent<=…, DateSent>=… (the name keeps its < or >; '=' is the separator).
-        const on = r.query.get('DateSent');
-        const before = r.query.get('DateSent<');
-        const after = r.query.get('DateSent>');
-        const tests: Array<(m: Message) => boolean> = [];
+        const tests = dateFilters<Message>(r.query, 'DateSent', (m) => m.dateSent);
         if (to !== null) tests.push((m) => m.to === to);
         if (from !== null) tests.push((m) => m.from === from);
-        if (on !== null) {
-          const range = sentRange('DateSent', on);
-          tests.push((m) => m.dateSent >= range.from && m.dateSent < range.to);
-        }
-        if (before !== null) {
-          const range = sentRange('DateSent<', before);
-          tests.push((m) => m.dateSent < range.to);
-        }
-        if (after !== null) {
-          const range = sentRange('DateSent>', after);
-          tests.push((m) => m.dateSent >= range.from);
-        }
         const listed = [...messages.values()].filter((m) => tests.every((t) => t(m)));
         return { status: 200, body: page2010('messages', listed.map((m): Entry => ({ seq: m.seq, body: messageBody(m) })), r) };
       },

@@ -55,7 +55,9 @@ export interface ApiRequest {
 
 export interface Reply {
   readonly status: number;
+  /** JSON, or a Buffer served as bytes of `contentType` (a recording's media). */
   readonly body?: unknown;
+  readonly contentType?: string;
 }
 
 export type Params = Readonly<Record<string, string>>;
