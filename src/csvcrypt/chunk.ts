@@ -6,6 +6,7 @@
 import { cellBytes, CsvSyntaxError, encodeCell, isBlankRecord, isFormulaLike, newRecordCells, scanRecord, type RecordCells } from '../csv/scan.js';
 import { utf8Strict } from '../encoding.js';
 import { EnvelopeError, Opener, openLegacy, parseToken, sealResponse, type ResponseCell } from '../envelope/index.js';
+import { LegacyBatchOpener } from '../envelope/legacy-batch.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
 import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
@@ -75,6 +76,10 @@ class Tally {
 export class Transformer {
   private readonly opener: Opener | undefined;
   private readonly legacyKey: Buffer | undefined;
+  /** The fast path's legacy opener; undefined on the reference path (decrypt-path.ts). */
+  private readonly legacyBatch: LegacyBatchOpener | undefined;
+  private readonly legacyCells: Uint8Array[] = [];
+  private readonly legacyTexts: Array<string | undefined> = [];
   private readonly recipient: Recipient | undefined;
   private readonly delimiter: number;
 
@@ -92,7 +97,9 @@ export class Transformer {
       }
       this.opener = new Opener(ring);
       this.legacyKey = setup.legacyKey ? Buffer.from(setup.legacyKey) : undefined;
+      this.legacyBatch = this.legacyKey && setup.decryptPath !== 'reference' ? new LegacyBatchOpener(this.legacyKey) : undefined;
     } else {
+      this.legacyBatch = undefined;
       this.recipient = setup.recipientText.trim().startsWith('sspk1.') ? parsePublicKey(setup.recipientText) : parseSharedKey(setup.recipientText);
     }
   }
@@ -140,6 +147,7 @@ export class Transformer {
       if (setup.onError === 'blank') replacements.push([index, '']);
       return false;
     };
+    const fastLegacy = this.legacyBatch ? this.openLegacyCells(this.legacyBatch, setup, cell, cells.count) : undefined;
     // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
     const tokens: ResponseCell[] = [];
     const tokenIndexes: number[] = [];
@@ -148,7 +156,12 @@ export class Transformer {
       if (col.index >= cells.count) continue;
       const raw = cell(col.index);
       if (raw.length === 0) continue;
-      if (looksLikeToken(raw)) {
+      const fast = fastLegacy?.[j];
+      if (fast !== undefined) {
+        replacements.push([col.index, encode(fast)]);
+        tally.legacyCells++;
+        if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
+      } else if (looksLikeToken(raw)) {
         if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
         if (raw.length > MAX_SEALED_CELL_BYTES) {
           if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
@@ -198,6 +211,31 @@ export class Transformer {
     replacements.sort((a, b) => a[0] - b[0]);
     for (const [index, text] of replacements) writer.replace(cells.starts[index] as number, cells.ends[index] as number, text);
     return false;
+  }
+
+  /**
+   * The fast path's first pass over a row: opens, in one batch, the cells the
+   * loop of decryptRow would give to openLegacy. Indexed like setup.columns;
+   * undefined where that loop must decide (not a legacy candidate, or failed).
+   */
+  private openLegacyCells(batch: LegacyBatchOpener, setup: DecryptSetup, cell: (index: number) => Buffer, count: number): Array<string | undefined> {
+    const candidates = this.legacyCells;
+    const texts = this.legacyTexts;
+    candidates.length = 0;
+    const columnOf: number[] = [];
+    for (let j = 0; j < setup.columns.length; j++) {
+      const index = (setup.columns[j] as { index: number }).index;
+      if (index >= count) continue;
+      const raw = cell(index);
+      if (raw.length === 0 || raw.length > MAX_SEALED_CELL_BYTES || looksLikeToken(raw)) continue;
+      candidates.push(raw);
+      columnOf.push(j);
+    }
+    const byColumn = new Array<string | undefined>(setup.columns.length);
+    if (candidates.length === 0) return byColumn;
+    batch.openAll(candidates, texts);
+    for (let k = 0; k < columnOf.length; k++) byColumn[columnOf[k] as number] = texts[k];
+    return byColumn;
   }
 
   private encryptRow(setup: EncryptSetup, buf: Buffer, cells: RecordCells, record: number, writer: ChunkWriter, tally: Tally): boolean {
