@@ -7,11 +7,14 @@ const transformer = new Transformer(workerData as TransformSetup);
 parentPort?.on('message', ({ id, data }: { id: number; data: Uint8Array }) => {
   try {
     const result = transformer.process(data);
-    // A fresh, exactly-sized buffer: safe to transfer (never a view of Node's shared pool).
-    const out = new Uint8Array(result.out.length);
-    out.set(result.out);
+    // Transferred as it is when it is a whole buffer of its own; else (a view of the input, of
+    // Node's shared pool, or of a larger buffer) copied into one.
+    const whole = result.out.byteOffset === 0 && result.out.byteLength === result.out.buffer.byteLength && result.out.buffer !== data.buffer;
+    const out = whole ? result.out : new Uint8Array(result.out);
     const rowKeys = result.rowKeys?.slice();
-    parentPort?.postMessage({ id, result: { ...result, out, ...(rowKeys ? { rowKeys } : {}) } }, rowKeys ? [out.buffer, rowKeys.buffer] : [out.buffer]);
+    // The input buffer goes back to the main thread, to be read into again.
+    const transfer = [out.buffer as ArrayBuffer, data.buffer as ArrayBuffer, ...(rowKeys ? [rowKeys.buffer as ArrayBuffer] : [])];
+    parentPort?.postMessage({ id, input: data.buffer, result: { ...result, out, ...(rowKeys ? { rowKeys } : {}) } }, transfer);
   } catch (error) {
     // Name and message only: our errors never quote cell contents.
     parentPort?.postMessage({ id, error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) } });
