@@ -2,9 +2,10 @@
 // every cell the reference opens, and never a text where the reference fails.
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fromB64 } from '../src/encoding.js';
+import { fromB64, fromB64u } from '../src/encoding.js';
 import { openLegacy } from '../src/envelope/index.js';
-import { decodeB64Into, LegacyBatchOpener } from '../src/envelope/legacy-batch.js';
+import { decodeB64Into, decodeB64uInto } from '../src/encoding-bytes.js';
+import { LegacyBatchOpener } from '../src/envelope/legacy-batch.js';
 import { prng } from '../src/dev/prng.js';
 
 function reference(cell: string, key: Buffer): string | undefined {
@@ -71,19 +72,23 @@ describe('LegacyBatchOpener', () => {
     expect(refused).toBeGreaterThan(200);
   });
 
-  it('decodes base64 exactly when fromB64 does, to the same bytes', () => {
+  it('decodes base64 and base64url from bytes exactly when fromB64 and fromB64u do, to the same bytes', () => {
     const next = prng(7);
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. ';
     const out = Buffer.alloc(64);
-    for (let i = 0; i < 5000; i++) {
-      const n = Math.floor(next() * 24);
-      let s = '';
-      for (let k = 0; k < n; k++) s += alphabet[Math.floor(next() * (next() < 0.9 ? 64 : alphabet.length))];
-      if (next() < 0.3) s = randomBytes(Math.floor(next() * 16)).toString('base64');
-      const expected = fromB64(s);
-      const got = decodeB64Into(Buffer.from(s, 'latin1'), 0, s.length, out, 3);
-      if (expected === undefined) expect(got, s).toBe(-1);
-      else expect(out.subarray(3, 3 + got), s).toEqual(expected);
+    for (const [alphabet, reference, decode, encoding] of [
+      ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. ', fromB64, decodeB64Into, 'base64'],
+      ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/. ', fromB64u, decodeB64uInto, 'base64url'],
+    ] as const) {
+      for (let i = 0; i < 5000; i++) {
+        const n = Math.floor(next() * 24);
+        let s = '';
+        for (let k = 0; k < n; k++) s += alphabet[Math.floor(next() * (next() < 0.9 ? 64 : alphabet.length))];
+        if (next() < 0.3) s = randomBytes(Math.floor(next() * 16)).toString(encoding);
+        const expected = reference(s);
+        const got = decode(Buffer.from(s, 'latin1'), 0, s.length, out, 3);
+        if (expected === undefined) expect(got, s).toBe(-1);
+        else expect(out.subarray(3, 3 + got), s).toEqual(expected);
+      }
     }
   });
 });

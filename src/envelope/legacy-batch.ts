@@ -9,45 +9,8 @@
 // the caller opens it with openLegacy, which reports exactly what it always has.
 
 import { createDecipheriv, type Decipher } from 'node:crypto';
+import { decodeB64Into } from '../encoding-bytes.js';
 import { utf8Strict } from '../encoding.js';
-
-const B64_VALUE = new Int16Array(256).fill(-1);
-for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) B64_VALUE[c.charCodeAt(0)] = i;
-const PAD = 0x3d;
-
-/**
- * Decodes canonical padded base64 (the rule of fromB64 in encoding.ts) from
- * src[start, end) into dst at `at`; returns the number of bytes, or -1.
- */
-export function decodeB64Into(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
-  const len = end - start;
-  if (len === 0 || len % 4 !== 0) return len === 0 ? 0 : -1;
-  const pad = src[end - 1] === PAD ? (src[end - 2] === PAD ? 2 : 1) : 0;
-  const full = end - 4;
-  let o = at;
-  let i = start;
-  for (; i < full; i += 4) {
-    const a = B64_VALUE[src[i] as number] as number;
-    const b = B64_VALUE[src[i + 1] as number] as number;
-    const c = B64_VALUE[src[i + 2] as number] as number;
-    const d = B64_VALUE[src[i + 3] as number] as number;
-    if ((a | b | c | d) < 0) return -1;
-    dst[o++] = (a << 2) | (b >> 4);
-    dst[o++] = ((b & 15) << 4) | (c >> 2);
-    dst[o++] = ((c & 3) << 6) | d;
-  }
-  const a = B64_VALUE[src[i] as number] as number;
-  const b = B64_VALUE[src[i + 1] as number] as number;
-  const c = pad === 2 ? 0 : (B64_VALUE[src[i + 2] as number] as number);
-  const d = pad >= 1 ? 0 : (B64_VALUE[src[i + 3] as number] as number);
-  if ((a | b | c | d) < 0) return -1;
-  // Canonical: the unused low bits of the last character are zero.
-  if ((pad === 2 && (b & 15) !== 0) || (pad === 1 && (c & 3) !== 0)) return -1;
-  dst[o++] = (a << 2) | (b >> 4);
-  if (pad < 2) dst[o++] = ((b & 15) << 4) | (c >> 2);
-  if (pad < 1) dst[o++] = ((c & 3) << 6) | d;
-  return o - at;
-}
 
 /** 1 when the last block does not end in valid PKCS#7 padding, computed without branching on its bytes. */
 function badPadding(block: Uint8Array, end: number): number {
