@@ -7,6 +7,7 @@ import { cellBytes, CsvSyntaxError, encodeCell, isBlankRecord, isFormulaLike, ne
 import { utf8Strict } from '../encoding.js';
 import { EnvelopeError, Opener, openLegacy, parseToken, sealResponse, type ResponseCell } from '../envelope/index.js';
 import { LegacyBatchOpener } from '../envelope/legacy-batch.js';
+import { FastTokenOpener } from '../envelope/token-fast.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
 import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
@@ -80,6 +81,8 @@ export class Transformer {
   private readonly legacyBatch: LegacyBatchOpener | undefined;
   private readonly legacyCells: Uint8Array[] = [];
   private readonly legacyTexts: Array<string | undefined> = [];
+  /** The fast path's token opener; undefined on the reference path. */
+  private readonly tokenFast: FastTokenOpener | undefined;
   private readonly recipient: Recipient | undefined;
   private readonly delimiter: number;
 
@@ -96,10 +99,12 @@ export class Transformer {
         ring.shared.set(k.kid, k.key);
       }
       this.opener = new Opener(ring);
+      this.tokenFast = setup.decryptPath === 'reference' ? undefined : new FastTokenOpener(ring);
       this.legacyKey = setup.legacyKey ? Buffer.from(setup.legacyKey) : undefined;
       this.legacyBatch = this.legacyKey && setup.decryptPath !== 'reference' ? new LegacyBatchOpener(this.legacyKey) : undefined;
     } else {
       this.legacyBatch = undefined;
+      this.tokenFast = undefined;
       this.recipient = setup.recipientText.trim().startsWith('sspk1.') ? parsePublicKey(setup.recipientText) : parseSharedKey(setup.recipientText);
     }
   }
@@ -149,7 +154,8 @@ export class Transformer {
     };
     const fastLegacy = this.legacyBatch ? this.openLegacyCells(this.legacyBatch, setup, cell, cells.count) : undefined;
     // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
-    const tokens: ResponseCell[] = [];
+    const tokenCells: Buffer[] = [];
+    const tokenColumns: string[] = [];
     const tokenIndexes: number[] = [];
     for (let j = 0; j < setup.columns.length; j++) {
       const col = setup.columns[j] as { index: number; name: string };
@@ -167,7 +173,8 @@ export class Transformer {
           if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
           continue;
         }
-        tokens.push({ column: col.name, token: raw.toString('latin1') });
+        tokenCells.push(raw);
+        tokenColumns.push(col.name);
         tokenIndexes.push(col.index);
       } else if (this.legacyKey && raw.length <= MAX_SEALED_CELL_BYTES) {
         try {
@@ -186,7 +193,12 @@ export class Transformer {
     // A row cut short before its execution_sid cell has an empty one: bound tokens in it are then misplaced.
     const execution = setup.executionColumn < 0 ? undefined : setup.executionColumn < cells.count ? cell(setup.executionColumn).toString('latin1') : '';
     let binding: string | undefined;
-    if (tokens.length > 0) {
+    const fast = tokenCells.length > 0 ? this.tokenFast?.openRow(tokenCells, tokenColumns, setup.checkFields, execution) : undefined;
+    if (fast) {
+      binding = fast.binding;
+      fast.values.forEach((value, i) => replacements.push([tokenIndexes[i] as number, encode(value)]));
+    } else if (tokenCells.length > 0) {
+      const tokens: ResponseCell[] = tokenCells.map((raw, i) => ({ column: tokenColumns[i] as string, token: raw.toString('latin1') }));
       const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields, executionSid: execution });
       let misplaced = false;
       for (let i = 0; i < results.length; i++) {
