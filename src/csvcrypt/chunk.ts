@@ -24,10 +24,20 @@ class ChunkWriter {
     this.pieces.push(Buffer.from(text, 'utf8'));
     this.copyFrom = end;
   }
-  finish(): Buffer {
-    if (this.copyFrom === 0) return this.buf;
+  /** The chunk with its replacements; into a buffer from `take` when given (a worker reuses its output buffers). */
+  finish(take?: (size: number) => Uint8Array): Uint8Array {
+    if (this.copyFrom === 0 && !take) return this.buf;
     this.pieces.push(this.buf.subarray(this.copyFrom));
-    return Buffer.concat(this.pieces);
+    if (!take) return Buffer.concat(this.pieces);
+    let size = 0;
+    for (const piece of this.pieces) size += piece.length;
+    const out = take(size);
+    let at = 0;
+    for (const piece of this.pieces) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    return out;
   }
 }
 
@@ -110,7 +120,7 @@ export class Transformer {
   }
 
   /** Scans the chunk record by record; every byte the row handlers do not replace is copied through. */
-  process(data: Uint8Array): ChunkResult {
+  process(data: Uint8Array, take?: (size: number) => Uint8Array): ChunkResult {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const setup = this.setup;
     const writer = new ChunkWriter(buf);
@@ -136,7 +146,7 @@ export class Transformer {
       if (stopped) return this.stop(record, tally);
       record++;
     }
-    return this.result(writer.finish(), record, false, tally);
+    return this.result(writer.finish(take), record, false, tally);
   }
 
   /** Returns true when the run must stop (fail mode). */

@@ -14,6 +14,8 @@ export interface ChunkProcessor {
    * callers await them in submission order.
    */
   submit(data: Uint8Array): Promise<{ result: ChunkResult; buffer: ArrayBuffer }>;
+  /** Hands back a result's output once it is written out, to be filled again. */
+  recycle(out: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function inProcess(setup: TransformSetup): ChunkProcessor {
   const transformer = new Transformer(setup);
   return {
     submit: async (data) => ({ result: detachedOutput(transformer.process(data), data.buffer), buffer: data.buffer as ArrayBuffer }),
+    recycle: () => {},
     close: async () => {},
   };
 }
@@ -43,6 +46,7 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
   const file = workerFile();
   const pending = new Map<number, { ok: (r: { result: ChunkResult; buffer: ArrayBuffer }) => void; fail: (e: Error) => void }>();
   let nextId = 0;
+  let nextGive = 0;
   let failure: Error | undefined;
   let closing = false;
   const workers = Array.from({ length: size }, () => {
@@ -77,6 +81,10 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
         pending.set(id, { ok, fail });
         (workers[id % size] as Worker).postMessage({ id, data }, [data.buffer as ArrayBuffer]);
       });
+    },
+    recycle(out) {
+      // Any worker can use it; spread them so each keeps a few.
+      if (!closing && out.byteOffset === 0 && out.buffer.byteLength > 0) (workers[nextGive++ % size] as Worker).postMessage({ give: out.buffer }, [out.buffer as ArrayBuffer]);
     },
     async close() {
       closing = true;

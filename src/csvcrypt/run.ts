@@ -174,9 +174,10 @@ function sampleOf(rest: Buffer, eof: boolean, delimiter: Delimiter): Sample {
   };
 }
 
-function write(stream: Writable, data: Uint8Array): Promise<void> {
+/** `flushed` is called once the stream no longer holds `data` (it has reached the file). */
+function write(stream: Writable, data: Uint8Array, flushed?: () => void): Promise<void> {
   return new Promise((ok, fail) => {
-    if (stream.write(data)) ok();
+    if (stream.write(data, flushed && ((error) => error || flushed()))) ok();
     else {
       const onError = (e: Error) => fail(e);
       stream.once('error', onError);
@@ -312,7 +313,8 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       }
       records += result.records;
       bytes += size;
-      await write(out, result.out);
+      const processing = processor as ChunkProcessor;
+      await write(out, result.out, () => processing.recycle(result.out));
       options.progress?.({ bytes, total, records });
     };
 
