@@ -198,6 +198,8 @@ describe('decrypt-csv: fast path = reference path', () => {
       rows.push([`2026-11-01`, `FN${i.toString(16).padStart(32, '0')}`, legacyCell(TEXTS[i % TEXTS.length] as string), legacyCell(`+2547${i}`), legacyCell('note'), 'ok'].map((text) => ({ text })));
     }
     (rows[20_000]?.[5] as Cell).text = 'z'.repeat(700_000);
+    // Near the largest legacy cell read (1 MB): within a worker's heap limit (pool.ts).
+    (rows[30_000]?.[4] as Cell).text = legacyCell('é'.repeat(350_000));
     for (const clean of [true, false]) {
       const copy = rows.map((r) => r.map((c) => ({ ...c })));
       if (!clean) {

@@ -52,7 +52,7 @@ export function workerPool(setup: TransformSetup, size: number): ChunkProcessor 
   const workers = Array.from({ length: size }, () => {
     // execArgv: []: the worker is plain built JS; inheriting a loader such as tsx's can deadlock Node 20 workers.
     // A small young generation keeps each worker's memory flat (see cli/small-heap.ts).
-    const w = new Worker(file, { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 3, maxOldGenerationSizeMb: 32 } });
+    const w = new Worker(file, { workerData: setup, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
     w.on('message', (msg: { id: number; result?: ChunkResult; input?: ArrayBuffer; error?: { name: string; message: string } }) => {
       const p = pending.get(msg.id);
       pending.delete(msg.id);
