@@ -33,6 +33,7 @@ const EXECUTION = 2;
 export class RowLedger {
   private readonly blocks: Uint32Array[] = [];
   private records = 0;
+  private sortBuffer: BigUint64Array | undefined;
 
   /** Appends the row keys of the next records (in file order). */
   add(keys: Uint32Array): void {
@@ -81,8 +82,10 @@ export class RowLedger {
     let count = 0;
     this.forEach(offset, () => count++);
     // Two 32-bit halves per 64-bit element; which half is high does not matter for equality.
-    const sorted = new BigUint64Array(count);
-    const halves = new Uint32Array(sorted.buffer);
+    // One sort buffer for both calls (responses, then executions): on a file of millions of rows it is tens of MB.
+    if (!this.sortBuffer || this.sortBuffer.length < count) this.sortBuffer = new BigUint64Array(count);
+    const sorted = this.sortBuffer.subarray(0, count);
+    const halves = new Uint32Array(sorted.buffer, 0, 2 * count);
     let n = 0;
     this.forEach(offset, (_record, lo, hi) => {
       halves[2 * n] = lo;
