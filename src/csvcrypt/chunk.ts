@@ -15,29 +15,40 @@ import type { CellFailure, ChunkResult, DecryptSetup, EncryptSetup, TransformSet
 
 const MAX_REPORTED = 10;
 
+/**
+ * The chunk with some cells replaced. Replacements are kept as text and
+ * written once, straight into the output buffer: no Buffer per cell (the
+ * garbage collector's largest share of a run).
+ */
 class ChunkWriter {
-  private readonly pieces: Buffer[] = [];
+  /** Pairs [start, end) of input bytes to copy, each followed by texts[i] (the last pair by nothing). */
+  private readonly ranges: number[] = [];
+  private readonly texts: string[] = [];
   private copyFrom = 0;
   constructor(private readonly buf: Buffer) {}
   replace(start: number, end: number, text: string): void {
-    if (start > this.copyFrom) this.pieces.push(this.buf.subarray(this.copyFrom, start));
-    this.pieces.push(Buffer.from(text, 'utf8'));
+    this.ranges.push(this.copyFrom, start);
+    this.texts.push(text);
     this.copyFrom = end;
   }
   /** The chunk with its replacements; into a buffer from `take` when given (a worker reuses its output buffers). */
   finish(take?: (size: number) => Uint8Array): Uint8Array {
-    if (this.copyFrom === 0 && !take) return this.buf;
-    this.pieces.push(this.buf.subarray(this.copyFrom));
-    if (!take) return Buffer.concat(this.pieces);
-    let size = 0;
-    for (const piece of this.pieces) size += piece.length;
-    const out = take(size);
+    if (this.texts.length === 0 && !take) return this.buf;
+    const { ranges, texts } = this;
+    ranges.push(this.copyFrom, this.buf.length);
+    // At most 3 UTF-8 bytes per UTF-16 code unit: an upper bound, the result is cut to what was written.
+    let bound = 0;
+    for (let i = 0; i < ranges.length; i += 2) bound += (ranges[i + 1] as number) - (ranges[i] as number);
+    for (const text of texts) bound += 3 * text.length;
+    const space = take ? take(bound) : Buffer.allocUnsafe(bound);
+    const out = Buffer.from(space.buffer, space.byteOffset, space.byteLength);
     let at = 0;
-    for (const piece of this.pieces) {
-      out.set(piece, at);
-      at += piece.length;
+    for (let i = 0; i < ranges.length; i += 2) {
+      at += this.buf.copy(out, at, ranges[i] as number, ranges[i + 1] as number);
+      const text = texts[i >> 1];
+      if (text !== undefined) at += out.write(text, at);
     }
-    return out;
+    return space.subarray(0, at);
   }
 }
 
