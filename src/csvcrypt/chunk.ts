@@ -6,10 +6,10 @@
 import { cellBytes, CsvSyntaxError, encodeCell, isBlankRecord, isFormulaLike, newRecordCells, scanRecord, type RecordCells } from '../csv/scan.js';
 import { utf8Strict } from '../encoding.js';
 import { EnvelopeError, Opener, openLegacy, parseToken, sealResponse, type ResponseCell } from '../envelope/index.js';
-import { LegacyBatchOpener } from '../envelope/legacy-batch.js';
-import { FastTokenOpener } from '../envelope/token-fast.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
+import { LegacyBatchOpener } from '../envelope/legacy-batch.js';
+import { FastTokenOpener } from '../envelope/token-fast.js';
 import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
 import type { CellFailure, ChunkResult, DecryptSetup, EncryptSetup, TransformSetup } from './setup.js';
 
@@ -183,12 +183,7 @@ export class Transformer {
       if (col.index >= cells.count) continue;
       const raw = cell(col.index);
       if (raw.length === 0) continue;
-      const fast = fastLegacy?.[j];
-      if (fast !== undefined) {
-        replacements.push([col.index, encode(fast)]);
-        tally.legacyCells++;
-        if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
-      } else if (looksLikeToken(raw)) {
+      if (looksLikeToken(raw)) {
         if (tally.firstToken[j] === -1) tally.firstToken[j] = record;
         if (raw.length > MAX_SEALED_CELL_BYTES) {
           if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
@@ -199,7 +194,7 @@ export class Transformer {
         tokenIndexes.push(col.index);
       } else if (this.legacyKey && raw.length <= MAX_SEALED_CELL_BYTES) {
         try {
-          replacements.push([col.index, encode(openLegacy(raw.toString('latin1'), this.legacyKey))]);
+          replacements.push([col.index, encode(fastLegacy?.[j] ?? openLegacy(raw.toString('latin1'), this.legacyKey))]);
           tally.legacyCells++;
           if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
         } catch (error) {
