@@ -6,6 +6,7 @@ import type { Delimiter } from '../csv/scan.js';
 import { detectColumns, executionColumn, resolveColumns } from '../csvcrypt/columns.js';
 import { keptReport, rowList } from '../csvcrypt/problems.js';
 import { defaultOutputPath, runCsvTransform, type RunSummary } from '../csvcrypt/run.js';
+import { decryptPathFrom, DECRYPT_PATH_VARIABLE } from '../csvcrypt/decrypt-path.js';
 import type { ColumnPlan, DecryptSetup, OnError } from '../csvcrypt/setup.js';
 import { StdoutClosed, tolerateClosedStdout } from '../csvcrypt/stdout.js';
 import { EXIT_OK, EXIT_PIPE_CLOSED, EXIT_USAGE, newProgram, runProgram, UserError } from './common.js';
@@ -137,6 +138,8 @@ async function decrypt(input: string, opts: Options): Promise<number> {
   const output = opts.output ?? (input === '-' ? '-' : defaultOutputPath(input, 'decrypted'));
   const threads = opts.threads === undefined ? undefined : Number(opts.threads);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 64)) throw new UserError('--threads takes a whole number from 0 to 64', EXIT_USAGE);
+  const decryptPath = decryptPathFrom(process.env);
+  if (decryptPath === undefined) throw new UserError(`${DECRYPT_PATH_VARIABLE} is "fast" or "reference"`, EXIT_USAGE);
   const legacyKey = legacyKeyFrom(opts.legacyPassphraseFile);
   // Fail fast on a missing input before asking for a key.
   if (input !== '-') {
@@ -209,6 +212,7 @@ async function decrypt(input: string, opts: Options): Promise<number> {
           excelSafe,
           onError,
           checkFields: opts.ignoreColumnNames !== true,
+          decryptPath,
         };
       },
     });

@@ -10,24 +10,47 @@ import { looksIpaV2, openIpaV2 } from '../envelope/ipa-v2.js';
 import { ipaV2KeyFromRaw, type IpaV2Key } from '../keys/ipa-v2-key.js';
 import { emptyKeyring, parsePrivateKeyPem, parsePublicKey, parseSharedKey, type Recipient } from '../keys/keys.js';
 import { looksLikeLegacy, looksLikeToken, MAX_SEALED_CELL_BYTES } from './cell-kind.js';
+import { LegacyBatchOpener } from '../envelope/legacy-batch.js';
+import { FastTokenOpener } from '../envelope/token-fast.js';
 import { fingerprint, ROW_KEY_WORDS } from './row-ledger.js';
 import type { CellFailure, ChunkResult, DecryptSetup, EncryptSetup, TransformSetup } from './setup.js';
 
 const MAX_REPORTED = 10;
 
+/**
+ * The chunk with some cells replaced. Replacements are kept as text and
+ * written once, straight into the output buffer: no Buffer per cell (the
+ * garbage collector's largest share of a run).
+ */
 class ChunkWriter {
-  private readonly pieces: Buffer[] = [];
+  /** Pairs [start, end) of input bytes to copy, each followed by texts[i] (the last pair by nothing). */
+  private readonly ranges: number[] = [];
+  private readonly texts: string[] = [];
   private copyFrom = 0;
   constructor(private readonly buf: Buffer) {}
   replace(start: number, end: number, text: string): void {
-    if (start > this.copyFrom) this.pieces.push(this.buf.subarray(this.copyFrom, start));
-    this.pieces.push(Buffer.from(text, 'utf8'));
+    this.ranges.push(this.copyFrom, start);
+    this.texts.push(text);
     this.copyFrom = end;
   }
-  finish(): Buffer {
-    if (this.copyFrom === 0) return this.buf;
-    this.pieces.push(this.buf.subarray(this.copyFrom));
-    return Buffer.concat(this.pieces);
+  /** The chunk with its replacements; into a buffer from `take` when given (a worker reuses its output buffers). */
+  finish(take?: (size: number) => Uint8Array): Uint8Array {
+    if (this.texts.length === 0 && !take) return this.buf;
+    const { ranges, texts } = this;
+    ranges.push(this.copyFrom, this.buf.length);
+    // At most 3 UTF-8 bytes per UTF-16 code unit: an upper bound, the result is cut to what was written.
+    let bound = 0;
+    for (let i = 0; i < ranges.length; i += 2) bound += (ranges[i + 1] as number) - (ranges[i] as number);
+    for (const text of texts) bound += 3 * text.length;
+    const space = take ? take(bound) : Buffer.allocUnsafe(bound);
+    const out = Buffer.from(space.buffer, space.byteOffset, space.byteLength);
+    let at = 0;
+    for (let i = 0; i < ranges.length; i += 2) {
+      at += this.buf.copy(out, at, ranges[i] as number, ranges[i + 1] as number);
+      const text = texts[i >> 1];
+      if (text !== undefined) at += out.write(text, at);
+    }
+    return space.subarray(0, at);
   }
 }
 
@@ -80,6 +103,12 @@ class Tally {
 export class Transformer {
   private readonly opener: Opener | undefined;
   private readonly legacyKey: Buffer | undefined;
+  /** The fast path's legacy opener; undefined on the reference path (decrypt-path.ts). */
+  private readonly legacyBatch: LegacyBatchOpener | undefined;
+  private readonly legacyCells: Uint8Array[] = [];
+  private readonly legacyTexts: Array<string | undefined> = [];
+  /** The fast path's token opener; undefined on the reference path. */
+  private readonly tokenFast: FastTokenOpener | undefined;
   private readonly recipient: Recipient | undefined;
   private readonly delimiter: number;
   private readonly ipaV2Keys: IpaV2Key[];
@@ -98,14 +127,18 @@ export class Transformer {
         ring.shared.set(k.kid, k.key);
       }
       this.opener = new Opener(ring);
+      this.tokenFast = setup.decryptPath === 'reference' ? undefined : new FastTokenOpener(ring);
       this.legacyKey = setup.legacyKey ? Buffer.from(setup.legacyKey) : undefined;
+      this.legacyBatch = this.legacyKey && setup.decryptPath !== 'reference' ? new LegacyBatchOpener(this.legacyKey) : undefined;
     } else {
+      this.legacyBatch = undefined;
+      this.tokenFast = undefined;
       this.recipient = setup.recipientText.trim().startsWith('sspk1.') ? parsePublicKey(setup.recipientText) : parseSharedKey(setup.recipientText);
     }
   }
 
   /** Scans the chunk record by record; every byte the row handlers do not replace is copied through. */
-  process(data: Uint8Array): ChunkResult {
+  process(data: Uint8Array, take?: (size: number) => Uint8Array): ChunkResult {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const setup = this.setup;
     const writer = new ChunkWriter(buf);
@@ -131,7 +164,7 @@ export class Transformer {
       if (stopped) return this.stop(record, tally);
       record++;
     }
-    return this.result(writer.finish(), record, false, tally);
+    return this.result(writer.finish(take), record, false, tally);
   }
 
   /** Returns true when the run must stop (fail mode). */
@@ -147,8 +180,10 @@ export class Transformer {
       if (setup.onError === 'blank') replacements.push([index, '']);
       return false;
     };
+    const fastLegacy = this.legacyBatch ? this.openLegacyCells(this.legacyBatch, setup, cell, cells.count) : undefined;
     // ss1 cells of the row are opened together (row binding checks); anything else is a legacy cell or an error.
-    const tokens: ResponseCell[] = [];
+    const tokenCells: Buffer[] = [];
+    const tokenColumns: string[] = [];
     const tokenIndexes: number[] = [];
     for (let j = 0; j < setup.columns.length; j++) {
       const col = setup.columns[j] as { index: number; name: string };
@@ -172,11 +207,12 @@ export class Transformer {
           if (onFailure(col.index, col.name, { code: 'MALFORMED', message: 'not a valid sealed-survey token: it is far longer than any token sealed-survey writes' })) return true;
           continue;
         }
-        tokens.push({ column: col.name, token: raw.toString('latin1') });
+        tokenCells.push(raw);
+        tokenColumns.push(col.name);
         tokenIndexes.push(col.index);
       } else if (this.legacyKey && raw.length <= MAX_SEALED_CELL_BYTES) {
         try {
-          replacements.push([col.index, encode(openLegacy(raw.toString('latin1'), this.legacyKey))]);
+          replacements.push([col.index, encode(fastLegacy?.[j] ?? openLegacy(raw.toString('latin1'), this.legacyKey))]);
           tally.legacyCells++;
           if (tally.firstLegacy[j] === -1) tally.firstLegacy[j] = record;
         } catch (error) {
@@ -191,7 +227,12 @@ export class Transformer {
     // A row cut short before its execution_sid cell has an empty one: bound tokens in it are then misplaced.
     const execution = setup.executionColumn < 0 ? undefined : setup.executionColumn < cells.count ? cell(setup.executionColumn).toString('latin1') : '';
     let binding: string | undefined;
-    if (tokens.length > 0) {
+    const fast = tokenCells.length > 0 ? this.tokenFast?.openRow(tokenCells, tokenColumns, setup.checkFields, execution) : undefined;
+    if (fast) {
+      binding = fast.binding;
+      fast.values.forEach((value, i) => replacements.push([tokenIndexes[i] as number, encode(value)]));
+    } else if (tokenCells.length > 0) {
+      const tokens: ResponseCell[] = tokenCells.map((raw, i) => ({ column: tokenColumns[i] as string, token: raw.toString('latin1') }));
       const results = opener.openResponse(tokens, { checkFieldNames: setup.checkFields, executionSid: execution });
       let misplaced = false;
       for (let i = 0; i < results.length; i++) {
@@ -216,6 +257,31 @@ export class Transformer {
     replacements.sort((a, b) => a[0] - b[0]);
     for (const [index, text] of replacements) writer.replace(cells.starts[index] as number, cells.ends[index] as number, text);
     return false;
+  }
+
+  /**
+   * The fast path's first pass over a row: opens, in one batch, the cells the
+   * loop of decryptRow would give to openLegacy. Indexed like setup.columns;
+   * undefined where that loop must decide (not a legacy candidate, or failed).
+   */
+  private openLegacyCells(batch: LegacyBatchOpener, setup: DecryptSetup, cell: (index: number) => Buffer, count: number): Array<string | undefined> {
+    const candidates = this.legacyCells;
+    const texts = this.legacyTexts;
+    candidates.length = 0;
+    const columnOf: number[] = [];
+    for (let j = 0; j < setup.columns.length; j++) {
+      const index = (setup.columns[j] as { index: number }).index;
+      if (index >= count) continue;
+      const raw = cell(index);
+      if (raw.length === 0 || raw.length > MAX_SEALED_CELL_BYTES || looksLikeToken(raw)) continue;
+      candidates.push(raw);
+      columnOf.push(j);
+    }
+    const byColumn = new Array<string | undefined>(setup.columns.length);
+    if (candidates.length === 0) return byColumn;
+    batch.openAll(candidates, texts);
+    for (let k = 0; k < columnOf.length; k++) byColumn[columnOf[k] as number] = texts[k];
+    return byColumn;
   }
 
   private encryptRow(setup: EncryptSetup, buf: Buffer, cells: RecordCells, record: number, writer: ChunkWriter, tally: Tally): boolean {

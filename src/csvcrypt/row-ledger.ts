@@ -33,6 +33,7 @@ const EXECUTION = 2;
 export class RowLedger {
   private readonly blocks: Uint32Array[] = [];
   private records = 0;
+  private sortBuffer: BigUint64Array | undefined;
 
   /** Appends the row keys of the next records (in file order). */
   add(keys: Uint32Array): void {
@@ -76,29 +77,43 @@ export class RowLedger {
     }
   }
 
-  /** Sorts the fingerprints to find repeated ones, then collects their records in file order. */
+  /**
+   * Sorts the fingerprints to find repeated ones, then collects their records
+   * in file order. Sorted a slice at a time (by the top bits of the high half),
+   * so the sort buffer is an eighth of the fingerprints: on a file of millions
+   * of rows a single sort would add tens of MB at the end of the run. On a
+   * little-endian machine the slices, in order, are the one big sort cut in
+   * eight (elsewhere only which groups past MAX_TRACKED are kept could differ).
+   */
   private duplicates(offset: number, limit: number): Duplicates {
-    let count = 0;
-    this.forEach(offset, () => count++);
-    // Two 32-bit halves per 64-bit element; which half is high does not matter for equality.
-    const sorted = new BigUint64Array(count);
-    const halves = new Uint32Array(sorted.buffer);
-    let n = 0;
-    this.forEach(offset, (_record, lo, hi) => {
-      halves[2 * n] = lo;
-      halves[2 * n + 1] = hi;
-      n++;
-    });
-    sorted.sort();
+    const counts = new Array<number>(SLICES).fill(0);
+    this.forEach(offset, (_record, _lo, hi) => (counts[hi >>> SLICE_SHIFT] as number)++);
+    const biggest = Math.max(...counts);
+    if (!this.sortBuffer || this.sortBuffer.length < biggest) this.sortBuffer = new BigUint64Array(biggest);
     // The repeated fingerprints (a bounded number of them: a file copied onto itself repeats every row).
     const repeated = new Map<number, number[]>(); // lo → his
     let total = 0;
-    for (let i = 1; i < n; i++) {
-      if (sorted[i] !== sorted[i - 1] || (i > 1 && sorted[i - 1] === sorted[i - 2])) continue;
-      total++;
-      if (total > MAX_TRACKED) continue;
-      const lo = halves[2 * i] as number;
-      repeated.set(lo, [...(repeated.get(lo) ?? []), halves[2 * i + 1] as number]);
+    for (let slice = 0; slice < SLICES; slice++) {
+      const count = counts[slice] as number;
+      if (count < 2) continue;
+      const sorted = this.sortBuffer.subarray(0, count);
+      // Two 32-bit halves per 64-bit element; which half is high does not matter for equality.
+      const halves = new Uint32Array(sorted.buffer, 0, 2 * count);
+      let n = 0;
+      this.forEach(offset, (_record, lo, hi) => {
+        if (hi >>> SLICE_SHIFT !== slice) return;
+        halves[2 * n] = lo;
+        halves[2 * n + 1] = hi;
+        n++;
+      });
+      sorted.sort();
+      for (let i = 1; i < n; i++) {
+        if (sorted[i] !== sorted[i - 1] || (i > 1 && sorted[i - 1] === sorted[i - 2])) continue;
+        total++;
+        if (total > MAX_TRACKED) continue;
+        const lo = halves[2 * i] as number;
+        repeated.set(lo, [...(repeated.get(lo) ?? []), halves[2 * i + 1] as number]);
+      }
     }
     const groups = new Map<string, number[]>();
     if (total > 0) {
@@ -122,3 +137,5 @@ export interface Duplicates {
 }
 
 const MAX_TRACKED = 10_000;
+const SLICES = 8;
+const SLICE_SHIFT = 29;

@@ -4,20 +4,22 @@
 // everything succeeded rename it into place, or copy it to standard output:
 // a failed run writes nothing anywhere.
 
-import { createReadStream, existsSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
+import { existsSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { cellBytes, CsvSyntaxError, detectDelimiter, newRecordCells, recordBoundary, scanRecord, type Delimiter, type RecordCells } from '../csv/scan.js';
 import { UserError, EXIT_USAGE } from '../cli/common.js';
 import { openPartial, removeStalePartials, type PartialFile } from './partial-files.js';
 import { inProcess, workerPool, type ChunkProcessor } from './pool.js';
 import { failureReport, rowList, sheetRow, type ReportedFailure } from './problems.js';
+import { BufferRing, fileSource, recordChunks, streamSource, type ByteSource } from './record-reader.js';
 import { RowLedger, type Duplicates } from './row-ledger.js';
 import type { ChunkResult, DecryptSetup, TransformSetup } from './setup.js';
 import { copyToStdout } from './stdout.js';
 
-const CHUNK_BYTES = 1 << 20;
+/** Chunks are small so that the few in flight (see maxInflight) keep memory low; a message per 256 kB costs little. */
+const CHUNK_BYTES = 256 << 10;
 /** Inputs smaller than this are processed in-process: starting workers would cost more than it saves. */
 const WORKER_THRESHOLD_BYTES = 4 << 20;
 /**
@@ -97,41 +99,18 @@ function checkInput(input: string): number | undefined {
   return size;
 }
 
-async function* chunksOf(stream: Readable): AsyncGenerator<Buffer> {
-  for await (const chunk of stream) yield chunk as Buffer;
+/** Reads of up to CHUNK_BYTES, for the header and first sample only; the rest is read into the ring. */
+async function* blocksOf(source: ByteSource): AsyncGenerator<Buffer> {
+  for (;;) {
+    const block = Buffer.allocUnsafe(CHUNK_BYTES);
+    const n = await source.read(block, 0, block.length);
+    if (n === 0) return;
+    yield block.subarray(0, n);
+  }
 }
 
 function tooLong(): UserError {
   return new UserError(`a row is longer than ${MAX_RECORD_BYTES >> 20} MB, which no survey row is: a quoted cell is probably never closed (a missing " in the file)`);
-}
-
-/**
- * Splits a byte stream into buffers of whole records of roughly CHUNK_BYTES.
- * A record longer than that (a huge quoted cell) is read on, the buffer
- * doubling each time so that it is scanned a bounded number of times.
- */
-async function* recordChunks(source: AsyncGenerator<Buffer>, carry: Buffer): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = carry.length ? [carry] : [];
-  let size = carry.length;
-  let want = CHUNK_BYTES;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    size += chunk.length;
-    if (size < want) continue;
-    const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
-    const cut = recordBoundary(joined, joined.length, false);
-    if (cut === 0) {
-      if (joined.length > MAX_RECORD_BYTES) throw tooLong();
-      parts = [joined];
-      want = Math.min(2 * joined.length, MAX_RECORD_BYTES + 1);
-      continue;
-    }
-    yield joined.subarray(0, cut);
-    parts = cut < joined.length ? [Buffer.from(joined.subarray(cut))] : [];
-    size = joined.length - cut;
-    want = CHUNK_BYTES;
-  }
-  if (size > 0) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -197,9 +176,10 @@ function sampleOf(rest: Buffer, eof: boolean, delimiter: Delimiter): Sample {
   };
 }
 
-function write(stream: Writable, data: Uint8Array): Promise<void> {
+/** `flushed` is called once the stream no longer holds `data` (it has reached the file). */
+function write(stream: Writable, data: Uint8Array, flushed?: () => void): Promise<void> {
   return new Promise((ok, fail) => {
-    if (stream.write(data)) ok();
+    if (stream.write(data, flushed && ((error) => error || flushed()))) ok();
     else {
       const onError = (e: Error) => fail(e);
       stream.once('error', onError);
@@ -273,12 +253,13 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
   for (const path of removeStalePartials(tempDir, tempBase)) {
     options.note?.(`removed ${path}, left behind by an interrupted run (it may have held decrypted data)`);
   }
-  const inputStream: Readable = options.input === '-' ? process.stdin : createReadStream(options.input, { highWaterMark: CHUNK_BYTES });
-  const source = chunksOf(inputStream);
+  const input: ByteSource = options.input === '-' ? streamSource(process.stdin) : await fileSource(options.input);
   let temp: PartialFile | undefined;
   let processor: ChunkProcessor | undefined;
   const cleanup = () => {
     if (temp) {
+      // A write still under way fails once the stream is destroyed: expected, the file is being removed.
+      temp.stream.on('error', () => {});
       temp.stream.destroy();
       try {
         unlinkSync(temp.path);
@@ -301,7 +282,7 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
   // Whoever ends the process early (a closed stdout, a signal handler elsewhere), the plaintext goes with it.
   process.on('exit', cleanup);
   try {
-    const { header, rest, eof } = await readHeaderAndSample(source, options.delimiter);
+    const { header, rest, eof } = await readHeaderAndSample(blocksOf(input), options.delimiter);
     const setup = options.plan(header, sampleOf(rest, eof, header.delimiter));
     const decrypting = setup.op === 'decrypt' ? setup : undefined;
     const threads = options.threads ?? (total === undefined || total >= WORKER_THRESHOLD_BYTES ? Math.max(1, Math.min(availableParallelism(), 4)) : 0);
@@ -342,12 +323,15 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
       }
       records += result.records;
       bytes += size;
-      await write(out, result.out);
+      const processing = processor as ChunkProcessor;
+      await write(out, result.out, () => processing.recycle(result.out));
       options.progress?.({ bytes, total, records });
     };
 
-    for await (const data of recordChunks(source, rest)) {
-      inflight.push({ promise: processor.submit(data), size: data.length });
+    // Chunks in flight hold their buffer until their result is consumed; then it is read into again.
+    const ring = new BufferRing(CHUNK_BYTES);
+    for await (const data of recordChunks(input, rest, ring, MAX_RECORD_BYTES, tooLong)) {
+      inflight.push({ promise: processor.submit(data).then(({ result, buffer }) => (ring.give(buffer), result)), size: data.length });
       if (inflight.length >= maxInflight) {
         const head = inflight.shift() as { promise: Promise<ChunkResult>; size: number };
         await consume(await head.promise, head.size);
@@ -392,6 +376,6 @@ export async function runCsvTransform(options: RunOptions): Promise<RunSummary> 
     process.off('SIGTERM', onSigterm);
     process.off('exit', cleanup);
     await processor?.close();
-    if (options.input !== '-') inputStream.destroy();
+    await input.close();
   }
 }

@@ -2,6 +2,7 @@
 // to a worker thread (plain data, no KeyObjects).
 
 import type { Delimiter } from '../csv/scan.js';
+import type { DecryptPath } from './decrypt-path.js';
 
 export type OnError = 'fail' | 'keep' | 'blank';
 
@@ -28,6 +29,8 @@ export interface DecryptSetup {
   readonly excelSafe: boolean;
   readonly onError: OnError;
   readonly checkFields: boolean;
+  /** Which code decrypts (decrypt-path.ts); undefined = the fast path. */
+  readonly decryptPath?: DecryptPath;
 }
 
 export interface EncryptSetup {
