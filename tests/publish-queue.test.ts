@@ -152,7 +152,12 @@ describe('publish: fault storm', () => {
     await Promise.all(
       Array.from({ length: 25 }, async () => {
         while (next < answers.length) {
-          const res = await publish(fn, answers[next++] as Record<string, string>);
+          const params = answers[next++] as Record<string, string>;
+          // A 503 says the row was neither written nor queued within the deadline: legitimate when a
+          // loaded machine slows the local Sync past its share of it, and not what this test is about.
+          // Such calls are repeated, as a retried request would be: a repeat must land the row once.
+          let res = await publish(fn, params);
+          for (let repeat = 0; res.status === 503 && repeat < 5; repeat++) res = await publish(fn, params);
           statuses.push(res.status);
         }
       }),
