@@ -374,4 +374,27 @@ describe('the local stack', () => {
       await stack.stop();
     }
   });
+
+  it('the shipped flow: a respondent silent at the third question leaves a row saying the second was the last answered, and no answer', async () => {
+    const stack = await startLocalStack({ flow: base, keysDir: join(tmp, 'keys-stopped') });
+    try {
+      const scripts = [
+        // Consents and gives a name, then says nothing at q_national_id and its reminder.
+        { from: 'whatsapp:+254700000031', replies: ['yes', 'Amina Example Wanjiru'] },
+        { from: 'whatsapp:+254700000032', replies: ['No thanks'] },
+        { from: 'whatsapp:+254700000033', replies: [] },
+      ];
+      const jobs = scripts.map((r) => ({ trigger: triggerOf({ ...r, trigger: 'message' as const, message: 'Hi', data: {}, parameters: {} }), chat: new ScriptedChat(r.replies) }));
+      const { summary, results } = await simulate(jobs, { flow: base, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 1 });
+      expect([...summary.errors.keys()]).toEqual([]);
+      expect(results.map((r) => r.variables.outcome)).toEqual(['incomplete', 'declined', 'no_reply']);
+      const [header, ...rows] = stack.sheets.rows(stack.spreadsheetId, stack.tab) as string[][];
+      const col = (name: string) => (header as string[]).indexOf(name);
+      const rowOf = (i: number) => rows.find((r) => r[col('execution_sid')] === results[i]?.executionSid) as string[];
+      expect([0, 1, 2].map((i) => rowOf(i)[col('last_answered')] ?? '')).toEqual(['q_full_name', 'q_consent', '']);
+      expect(rowOf(0).join('\n')).not.toContain('Amina');
+    } finally {
+      await stack.stop();
+    }
+  });
 });
