@@ -96,6 +96,7 @@ describe('the funnel', () => {
       ['declined', 1],
       ['optout', 0],
       ['incomplete', 1],
+      ['hung_up', 0],
       ['failed', 0],
     ]);
     expect(report.warnings).toEqual([]);
@@ -188,13 +189,14 @@ describe('where people stopped, by last_answered', () => {
     ['incomplete', 'q_age', 3],
     ['optout', 'q_full_name', 1],
     ['incomplete', 'q_full_name', 3],
+    ['hung_up', 'q_consent', 1],
   ]);
   const table = (report: RoundReport) => report.stoppedAfter?.rows.map((r) => `${r.label}: ${r.count}`);
 
   it("counts the executions that did not complete by the last question answered, in the flow's order with --flow", async () => {
     const report = await round(rows, undefined, undefined, QUESTIONS);
     expect(report.stoppedAfter?.orderedBy).toBe('flow');
-    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_consent: 2', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_comment: 1']);
+    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_consent: 3', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_comment: 1']);
     expect(topStopAfter(report)).toMatchObject({ question: '', count: 4 });
     // The outcome breakdown stays.
     expect(report.stops.find((s) => s.outcome === 'incomplete')?.count).toBe(6);
@@ -204,7 +206,7 @@ describe('where people stopped, by last_answered', () => {
   it('without the flow, most first (ties by name)', async () => {
     const report = await round(rows);
     expect(report.stoppedAfter?.orderedBy).toBe('count');
-    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_consent: 2', 'stopped after q_comment: 1']);
+    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_consent: 3', 'stopped after q_comment: 1']);
   });
 
   it('a value that is not a question is counted as unknown, with its row numbers, never shown', async () => {
@@ -221,7 +223,7 @@ describe('where people stopped, by last_answered', () => {
     const report = await round(rows, undefined, HEADER.filter((h) => h !== 'last_answered'));
     expect(report.stoppedAfter).toBeUndefined();
     expect(topStopAfter(report)).toBeUndefined();
-    expect(report.stops.filter((s) => s.count > 0).map((s) => `${s.outcome} ${s.count}`)).toEqual(['no_reply 4', 'declined 2', 'optout 1', 'incomplete 6', 'failed 1']);
+    expect(report.stops.filter((s) => s.count > 0).map((s) => `${s.outcome} ${s.count}`)).toEqual(['no_reply 4', 'declined 2', 'optout 1', 'incomplete 6', 'hung_up 1', 'failed 1']);
   });
 });
 

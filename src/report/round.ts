@@ -27,6 +27,7 @@ export const STOP_POINTS: ReadonlyArray<{ readonly outcome: string; readonly whe
   { outcome: 'declined', where: 'said no at the consent question' },
   { outcome: 'optout', where: 'sent a stop word at a question' },
   { outcome: 'incomplete', where: 'stopped answering after consenting (timed out, or three invalid answers)' },
+  { outcome: 'hung_up', where: 'hung up during the survey (a call)' },
   { outcome: 'failed', where: 'answered everything, but the answers could not be stored (the system, not the respondent)' },
   { outcome: UNKNOWN, where: 'an outcome this report does not know (see the warnings)' },
 ];
