@@ -1,5 +1,6 @@
-// docs/report.png: the report of a demo-like round (tests/helpers/round.ts),
-// rendered by the real command and shot in the system's Chromium.
+// docs/report.png: the report of a demo-like round (tests/helpers/round.ts,
+// last_answered included), rendered by the real command with the WhatsApp
+// flow's question order and shot in the system's Chromium.
 //   npx tsx scripts/report-screenshot.ts
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ try {
   writeFileSync(join(dir, 'responses.csv'), round.responses);
   writeFileSync(join(dir, 'contacts.launch.csv'), round.tracker);
   const page = join(dir, 'round-1.html');
-  const code = await main(['node', 'sealed-survey', 'report', join(dir, 'responses.csv'), '--tracker', join(dir, 'contacts.launch.csv'), '-o', page]);
+  const code = await main(['node', 'sealed-survey', 'report', join(dir, 'responses.csv'), '--tracker', join(dir, 'contacts.launch.csv'), '--flow', join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json'), '-o', page]);
   if (code !== 0) throw new Error(`report exited ${code}`);
   const browser = await launchChromium();
   try {

@@ -27,8 +27,9 @@ it('npm run demo: scripted respondents through the flow, only tokens in the shee
   // Every respondent ends in exactly one row, the one who declined too; the outcome table counts them.
   expect(out).toMatch(/5 executions in .*: 5 completed, 0 handed off, 0 failed; 5 stored by publish/);
   expect(out).toContain('outcomes: complete 4, declined 1\n');
-  const outcomes = sheet.split('\n').filter((l) => /\b(complete|declined)\s*$/.test(l)).map((l) => l.trim().split(/\s+/).slice(-2).join(' '));
-  expect(outcomes.sort()).toEqual(['complete complete', 'complete complete', 'complete complete', 'complete complete', 'declined declined']);
+  // outcome, final_status and last_answered (the question each stopped after), the sheet's last columns.
+  const outcomes = sheet.split('\n').filter((l) => /\b(complete|declined)\s+q_\w+\s*$/.test(l)).map((l) => l.trim().split(/\s+/).slice(-3).join(' '));
+  expect(outcomes.sort()).toEqual(['complete complete q_comment', 'complete complete q_comment', 'complete complete q_comment', 'complete complete q_comment', 'declined declined q_consent']);
 }, 90_000);
 
 it('npm run demo -- --interactive: Ctrl-C at the first question, in a real terminal, exits 130 quietly and stops the local stack', async () => {

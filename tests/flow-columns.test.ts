@@ -51,7 +51,7 @@ describe('the shipped flow', () => {
   const columns = surveyColumns(base, FLOW);
 
   it('derives the header, each column class with its source widget, and PII_COLUMNS, with nothing to fix', () => {
-    expect(columns.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status']);
+    expect(columns.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', 'last_answered']);
     expect(columns.columns.map((c) => [c.name, c.class, c.source])).toEqual([
       ['received_at', 'system', 'publish'],
       ['execution_sid', 'system', 'publish'],
@@ -65,6 +65,7 @@ describe('the shipped flow', () => {
       ['comment', 'plain', 'publish'],
       ['outcome', 'system', 'publish'],
       ['final_status', 'system', 'publish'],
+      ['last_answered', 'system', 'publish'],
     ]);
     expect(columns.piiColumns).toEqual(['respondent', 'full_name', 'national_id']);
     expect(columns.problems).toEqual([]);
@@ -169,7 +170,7 @@ describe('classification', () => {
     ]);
     expect(c.problems[0]?.message).toContain('"done" is not a declared outcome (complete, declined, optout, incomplete, no_reply, hung_up, undeliverable, failed)');
     expect(c.problems[1]?.message).toContain('reads widgets.q_comment.inbound.Body, but final_status may only be derived from flow.variables.outcome');
-    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', '2nd visit']);
+    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', 'last_answered', '2nd visit']);
   });
 
   it('a flow without publish has no columns and says so; without encrypt every column but execution_sid is plain', () => {
@@ -192,7 +193,7 @@ describe('classification', () => {
       }),
     );
     // publish_outcome still adds the outcome columns, system with or without encrypt.
-    expect(noEncrypt.columns.map((c) => [c.name, c.class])).toEqual([['received_at', 'system'], ['execution_sid', 'system'], ['age', 'plain'], ['outcome', 'system'], ['final_status', 'system']]);
+    expect(noEncrypt.columns.map((c) => [c.name, c.class])).toEqual([['received_at', 'system'], ['execution_sid', 'system'], ['age', 'plain'], ['outcome', 'system'], ['final_status', 'system'], ['last_answered', 'system']]);
     expect(noEncrypt.piiColumns).toEqual([]);
     expect(ids(noEncrypt.problems)).toEqual(['warning no-encrypt (flow) → states', 'warning stale-declaration (flow) → publishable.district', 'warning stale-declaration (flow) → publishable.visited_clinic', 'warning stale-declaration (flow) → publishable.comment']);
   });
@@ -210,7 +211,7 @@ describe('classification', () => {
       flow.states.push(second);
     });
     const c = columnsOf(file);
-    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status']);
+    expect(c.header).toEqual(['received_at', 'execution_sid', 'respondent_id', 'respondent', 'full_name', 'national_id', 'age', 'district', 'visited_clinic', 'comment', 'outcome', 'final_status', 'last_answered']);
     expect(ids(c.problems)).toEqual(['error duplicate-column publish_partial → parameters.full_name']);
     expect(c.problems[0]?.message).toContain('"full_name" is plain here but sealed in publish');
   });
@@ -369,6 +370,29 @@ describe('the local stack', () => {
       expect(summary.stored).toBe(5);
       const rows = stack.sheets.rows(stack.spreadsheetId, stack.tab);
       expect(rows.slice(1).filter((r) => r.some((cell) => cell !== ''))).toHaveLength(5);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('the shipped flow: a respondent silent at the third question leaves a row saying the second was the last answered, and no answer', async () => {
+    const stack = await startLocalStack({ flow: base, keysDir: join(tmp, 'keys-stopped') });
+    try {
+      const scripts = [
+        // Consents and gives a name, then says nothing at q_national_id and its reminder.
+        { from: 'whatsapp:+254700000031', replies: ['yes', 'Amina Example Wanjiru'] },
+        { from: 'whatsapp:+254700000032', replies: ['No thanks'] },
+        { from: 'whatsapp:+254700000033', replies: [] },
+      ];
+      const jobs = scripts.map((r) => ({ trigger: triggerOf({ ...r, trigger: 'message' as const, message: 'Hi', data: {}, parameters: {} }), chat: new ScriptedChat(r.replies) }));
+      const { summary, results } = await simulate(jobs, { flow: base, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 1 });
+      expect([...summary.errors.keys()]).toEqual([]);
+      expect(results.map((r) => r.variables.outcome)).toEqual(['incomplete', 'declined', 'no_reply']);
+      const [header, ...rows] = stack.sheets.rows(stack.spreadsheetId, stack.tab) as string[][];
+      const col = (name: string) => (header as string[]).indexOf(name);
+      const rowOf = (i: number) => rows.find((r) => r[col('execution_sid')] === results[i]?.executionSid) as string[];
+      expect([0, 1, 2].map((i) => rowOf(i)[col('last_answered')] ?? '')).toEqual(['q_full_name', 'q_consent', '']);
+      expect(rowOf(0).join('\n')).not.toContain('Amina');
     } finally {
       await stack.stop();
     }

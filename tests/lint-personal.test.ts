@@ -138,6 +138,34 @@ describe('sources: personal whether or not encrypt is given them', () => {
   });
 });
 
+describe('last_answered: which question was answered last, never what was answered', () => {
+  const shipped = readFlow(SHIPPED);
+  const declaration = readDeclarationOf(SHIPPED);
+
+  it('as tools/flow-outcomes.ts writes it, it tests replies to personal questions for presence only: no finding', () => {
+    const value = params(widget(shipped, 'publish')).find((p) => p.key === 'last_answered')?.value ?? '';
+    expect(value).toContain('{% elsif widgets.q_full_name.inbound.Body %}q_full_name');
+    expect(errors(lintFile(structuredClone(shipped), declaration).findings)).toEqual([]);
+    expect(lintFile(structuredClone(shipped), declaration).findings.filter((f) => f.property.endsWith('last_answered'))).toEqual([]);
+  });
+
+  it('a value that outputs an answer is a personal-data error; a chain the flow no longer matches is an error naming the tool that writes it', () => {
+    const leaking = structuredClone(shipped);
+    const leak = params(widget(leaking, 'publish_outcome')).find((p) => p.key === 'last_answered') as { value: string };
+    leak.value = '{{widgets.q_full_name.inbound.Body}}';
+    const found = errors(lintFile(leaking, declaration).findings);
+    expect(where(found)).toEqual(['publish_outcome → parameters.last_answered']);
+    expect(found[0]?.message).toContain('PII from');
+
+    const stale = structuredClone(shipped);
+    const chain = params(widget(stale, 'publish')).find((p) => p.key === 'last_answered') as { value: string };
+    chain.value = chain.value.replace('{% elsif widgets.q_age.inbound.Body %}q_age', '');
+    const staleErrors = errors(lintFile(stale, declaration).findings);
+    expect(where(staleErrors)).toEqual(['publish → parameters.last_answered']);
+    expect(staleErrors[0]?.message).toContain('last_answered is not what tools/flow-outcomes.ts writes');
+  });
+});
+
 describe('sinks', () => {
   /** q_name → q_id → the widget under test → bye. */
   const survey = (...sinks: Widget[]) => flowOf('q_name', ask('q_name', 'Your name?', 'q_id'), ask('q_id', 'Your ID number?', sinks[0]?.name ?? 'bye'), ...sinks);

@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readTracker } from '../src/monitor/tracker.js';
 import { readDeliveredCases } from '../src/report/monitor-file.js';
 import { parseReceivedAt, readResponses } from '../src/report/responses.js';
-import { computeRound, topStop, type RoundReport } from '../src/report/round.js';
+import { readFlow } from '../src/flow/definition.js';
+import { questionOrder } from '../src/flow/order.js';
+import { computeRound, topStop, topStopAfter, type RoundReport } from '../src/report/round.js';
 import { durationHistogram, quantile } from '../src/report/stats.js';
 import { toCsv } from './helpers/csv.js';
 import { HEADER, responsesCsv, sid, trackerCsv, type RowSpec, type TrackerSpec } from './helpers/round.js';
@@ -24,9 +26,9 @@ function file(text: string): string {
   return path;
 }
 
-async function round(rows: readonly RowSpec[], tracker?: readonly TrackerSpec[], header?: readonly string[]): Promise<RoundReport> {
+async function round(rows: readonly RowSpec[], tracker?: readonly TrackerSpec[], header?: readonly string[], questions?: readonly string[]): Promise<RoundReport> {
   const responses = await readResponses(file(responsesCsv(rows, header)));
-  return computeRound(responses, tracker === undefined ? undefined : await readTracker(file(trackerCsv(tracker))));
+  return computeRound(responses, tracker === undefined ? undefined : await readTracker(file(trackerCsv(tracker))), undefined, questions);
 }
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
@@ -94,6 +96,7 @@ describe('the funnel', () => {
       ['declined', 1],
       ['optout', 0],
       ['incomplete', 1],
+      ['hung_up', 0],
       ['failed', 0],
     ]);
     expect(report.warnings).toEqual([]);
@@ -170,6 +173,57 @@ describe('by day', () => {
     for (const report of [withColumn, without]) expect(report.finalStatusByDay.series.find((s) => s.name === 'declined')?.counts).toEqual([1]);
     const odd = await round([{ sid: sid(1), at: at(0), outcome: 'complete', finalStatus: 'whatever' }]);
     expect(odd.finalStatusByDay.series.find((s) => s.name === 'unknown')?.counts).toEqual([1]);
+  });
+});
+
+describe('where people stopped, by last_answered', () => {
+  const QUESTIONS = questionOrder(readFlow(join(import.meta.dirname, '..', 'flows', 'whatsapp-survey.json')));
+  let n = 0;
+  const rowsOf = (spec: ReadonlyArray<[outcome: string, lastAnswered: string, count: number]>): RowSpec[] =>
+    spec.flatMap(([outcome, lastAnswered, count]) => Array.from({ length: count }, () => ({ sid: sid(++n), at: at(n), outcome, lastAnswered })));
+  const rows = rowsOf([
+    ['complete', 'q_comment', 5],
+    ['failed', 'q_comment', 1],
+    ['no_reply', '', 4],
+    ['declined', 'q_consent', 2],
+    ['incomplete', 'q_age', 3],
+    ['optout', 'q_full_name', 1],
+    ['incomplete', 'q_full_name', 3],
+    ['hung_up', 'q_consent', 1],
+  ]);
+  const table = (report: RoundReport) => report.stoppedAfter?.rows.map((r) => `${r.label}: ${r.count}`);
+
+  it("counts the executions that did not complete by the last question answered, in the flow's order with --flow", async () => {
+    const report = await round(rows, undefined, undefined, QUESTIONS);
+    expect(report.stoppedAfter?.orderedBy).toBe('flow');
+    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_consent: 3', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_comment: 1']);
+    expect(topStopAfter(report)).toMatchObject({ question: '', count: 4 });
+    // The outcome breakdown stays.
+    expect(report.stops.find((s) => s.outcome === 'incomplete')?.count).toBe(6);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('without the flow, most first (ties by name)', async () => {
+    const report = await round(rows);
+    expect(report.stoppedAfter?.orderedBy).toBe('count');
+    expect(table(report)).toEqual(['before the first question: 4', 'stopped after q_full_name: 4', 'stopped after q_age: 3', 'stopped after q_consent: 3', 'stopped after q_comment: 1']);
+  });
+
+  it('a value that is not a question is counted as unknown, with its row numbers, never shown', async () => {
+    const odd = [{ sid: sid(1), at: at(1), outcome: 'incomplete', lastAnswered: 'Amina Wanjiru' }, { sid: sid(2), at: at(2), outcome: 'incomplete', lastAnswered: 'q_elsewhere' }, { sid: sid(3), at: at(3), outcome: 'incomplete', lastAnswered: 'q_age' }];
+    const withFlow = await round(odd, undefined, undefined, QUESTIONS);
+    expect(table(withFlow)).toEqual(['stopped after q_age: 1', 'a value that is not a question of the survey (see the warnings): 2']);
+    expect(warning(withFlow, 'unknown-last-answered')).toEqual([2, 3]);
+    const without = await round(odd);
+    expect(warning(without, 'unknown-last-answered')).toEqual([2]);
+    expect(JSON.stringify(without)).not.toContain('Amina');
+  });
+
+  it('an export without the column (an older flow): no stop question, the outcome breakdown as before', async () => {
+    const report = await round(rows, undefined, HEADER.filter((h) => h !== 'last_answered'));
+    expect(report.stoppedAfter).toBeUndefined();
+    expect(topStopAfter(report)).toBeUndefined();
+    expect(report.stops.filter((s) => s.count > 0).map((s) => `${s.outcome} ${s.count}`)).toEqual(['no_reply 4', 'declined 2', 'optout 1', 'incomplete 6', 'hung_up 1', 'failed 1']);
   });
 });
 

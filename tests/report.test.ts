@@ -30,10 +30,10 @@ const TRACKER: TrackerSpec[] = [
 const ROWS: RowSpec[] = [
   { sid: sid(1), at: at(10), outcome: 'complete' },
   { sid: sid(2), at: at(30), outcome: 'complete' },
-  { sid: sid(3), at: at(40), outcome: 'declined' },
+  { sid: sid(3), at: at(40), outcome: 'declined', lastAnswered: 'q_consent' },
   { sid: sid(4), at: at(1500), outcome: 'no_reply' }, // the next UTC day
   { sid: sid(5), at: at(1), outcome: 'undeliverable' },
-  { sid: sid(3), at: at(40), outcome: 'declined' }, // row 7 repeats row 4's execution
+  { sid: sid(3), at: at(40), outcome: 'declined', lastAnswered: 'q_consent' }, // row 7 repeats row 4's execution
   { sid: sid(99), at: at(50), outcome: 'complete' }, // row 8: not in the tracker
 ];
 
@@ -59,6 +59,7 @@ function round(name: string, options: { sealed?: boolean; rows?: RowSpec[]; resp
   return { folder, responses, tracker };
 }
 
+const FLOW = join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json');
 const cli = (args: string[], cwd: string): Promise<CliResult> => runCli('sealed-survey', ['report', ...args], { cwd, env: { NO_COLOR: '1' } });
 
 /** Everything of the export and the tracker that is not a count: none of it may be printed or written. */
@@ -102,7 +103,7 @@ describe('the page, in Chromium', () => {
   beforeAll(async () => {
     const r = round('page');
     const out = join(r.folder, 'round.html');
-    const result = await cli([r.responses, '--tracker', r.tracker, '-o', out], r.folder);
+    const result = await cli([r.responses, '--tracker', r.tracker, '--flow', FLOW, '-o', out], r.folder);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     html = readFileSync(out, 'utf8');
@@ -131,12 +132,18 @@ describe('the page, in Chromium', () => {
   it('shows outcomes and final status per UTC day, and where people stopped', async () => {
     const { page } = visit;
     const outcomes = await tableRows(page, 'table.by-day');
-    // day, complete, declined, optout, incomplete, no_reply, undeliverable, failed, all
+    // day, complete, declined, optout, incomplete, no_reply, hung_up, undeliverable, failed, all
     expect(outcomes.slice(0, 3)).toEqual([
-      ['2026-11-23', '2', '1', '0', '0', '0', '1', '0', '4'],
-      ['2026-11-24', '0', '0', '0', '0', '1', '0', '0', '1'],
-      ['total', '2', '1', '0', '0', '1', '1', '0', '5'],
+      ['2026-11-23', '2', '1', '0', '0', '0', '0', '1', '0', '4'],
+      ['2026-11-24', '0', '0', '0', '0', '1', '0', '0', '0', '1'],
+      ['total', '2', '1', '0', '0', '1', '0', '1', '0', '5'],
     ]);
+    // By the last question answered, in the flow's order (--flow): the two who never answered first.
+    expect(await tableRows(page, 'table.stopped-after')).toEqual([
+      ['before the first question', '2', '66.7%'],
+      ['stopped after q_consent', '1', '33.3%'],
+    ]);
+    expect(await page.$eval('#stops ~ p.note + p.note', (e) => e.textContent)).toContain("in the order of the flow's questions");
     const stops = await tableRows(page, 'table.stops');
     expect(stops.map((r) => [r[0], r[1]])).toEqual([
       ['undeliverable', '1'],
@@ -144,6 +151,7 @@ describe('the page, in Chromium', () => {
       ['declined', '1'],
       ['optout', '0'],
       ['incomplete', '0'],
+      ['hung_up', '0'],
       ['failed', '0'],
     ]);
   });
@@ -157,7 +165,7 @@ describe('the page, in Chromium', () => {
 
   it('draws every chart (no canvas left blank)', async () => {
     const { page } = visit;
-    expect(await page.$$eval('canvas', (c) => c.map((x) => x.id))).toEqual(['chart-funnel', 'chart-outcomes', 'chart-final', 'chart-timing', 'chart-stops']);
+    expect(await page.$$eval('canvas', (c) => c.map((x) => x.id))).toEqual(['chart-funnel', 'chart-outcomes', 'chart-final', 'chart-timing', 'chart-stopped-after', 'chart-stops']);
     // Polls until each canvas has a painted pixel: fails (times out) if Chart.js never ran.
     await page.waitForFunction(
       `[...document.querySelectorAll('canvas')].every((canvas) => {
@@ -202,9 +210,29 @@ describe('the page without a tracker, in Chromium', () => {
         ['completed', '3', '50.0%', '75.0%'],
       ]);
       expect(await page.$eval('#timing + p', (e) => e.textContent)).toContain('Time to complete needs the launch tracker (--tracker)');
-      expect(await page.$$eval('canvas', (c) => c.map((x) => x.id))).toEqual(['chart-funnel', 'chart-outcomes', 'chart-final', 'chart-stops']);
+      expect(await page.$$eval('canvas', (c) => c.map((x) => x.id))).toEqual(['chart-funnel', 'chart-outcomes', 'chart-final', 'chart-stopped-after', 'chart-stops']);
       await page.waitForFunction(`[...document.querySelectorAll('canvas')].every((c) => c.width > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v !== 0))`, { timeout: 20_000 });
       expect(requests).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('an export from an older flow (no last_answered), in Chromium', () => {
+  it('says the question is not recorded and keeps the stop points by outcome, on the page and in the terminal', async () => {
+    const r = round('older', { responses: responsesCsv(ROWS, HEADER.filter((h) => h !== 'last_answered')) });
+    const out = join(r.folder, 'round.html');
+    const result = await cli([r.responses, '-o', out], r.folder);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\ntop stop point +undeliverable \(1\)/);
+    expect(result.stdout).toMatch(/\nstop question +not recorded: the export has no last_answered column \(older flows do not publish it\)/);
+    const { page, errors } = await open(out);
+    try {
+      expect(await page.$eval('#no-last-answered', (e) => e.textContent)).toContain('older flows do not record the question');
+      expect(await page.$$('table.stopped-after')).toHaveLength(0);
+      expect((await tableRows(page, 'table.stops')).map((row) => row[1])).toEqual(['1', '1', '1', '0', '0', '0', '0']);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -244,7 +272,9 @@ describe('the terminal', () => {
     ]);
     expect(result.stdout).toContain('completion rate   28.6%');
     expect(result.stdout).toContain('time to complete  median 20.0 min, p90 28.0 min (2 timed)');
-    expect(result.stdout).toMatch(/top stop point {4}undeliverable \(1\)/);
+    // Without --flow the stop points come most first: the two who answered nothing.
+    expect(result.stdout).toContain('top stop point    before the first question (2)');
+    expect(result.stdout).toMatch(/top stop outcome  undeliverable \(1\)/);
     expect(result.stdout).toContain('warnings          2 duplicate-execution, 1 not-in-tracker');
     // The default page: beside the export.
     expect(filesIn(r.folder)).toEqual(['contacts.launch.csv', 'responses.csv', 'responses.report.html']);
@@ -255,9 +285,16 @@ describe('the terminal', () => {
     const r = round('json');
     const result = await cli([r.responses, '--tracker', r.tracker, '--json'], r.folder);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { funnel: Record<string, number>; timing: { medianMs: number } };
+    const report = JSON.parse(result.stdout) as { funnel: Record<string, number>; timing: { medianMs: number }; stoppedAfter: unknown };
     expect(report.funnel).toEqual({ launched: 7, delivered: 4, answered: 3, completed: 2, executions: 5, notLaunched: 1, noRowYet: 2, deliveredWithoutRow: null });
     expect(report.timing.medianMs).toBe(20 * 60_000);
+    expect(report.stoppedAfter).toEqual({
+      orderedBy: 'count',
+      rows: [
+        { question: '', label: 'before the first question', count: 2 },
+        { question: 'q_consent', label: 'stopped after q_consent', count: 1 },
+      ],
+    });
   });
 
   it("--monitor adds the executions still running whose opener monitor saw delivered; it needs --tracker", async () => {

@@ -66,16 +66,18 @@ describe('simulate on the voice survey (local stack, real Functions)', () => {
     { from: caller(4), trigger: 'call' as const, replies: ['1', '<hangup>'] },
     { from: caller(5), trigger: 'call' as const, replies: ['2'] },
     { from: caller(6), trigger: 'rest' as const, replies: ['<busy>'] },
+    // Consents and keys the ID, then says nothing at the third question, asked twice.
+    { from: caller(7), trigger: 'call' as const, replies: ['1', '4839201175', '<timeout>', '<timeout>'] },
   ];
 
-  it('completes, retries, goes silent, hangs up, declines and is not picked up, each with one row whose personal columns hold only tokens', async () => {
+  it('completes, retries, goes silent, hangs up, declines, is not picked up and stops at the third question, each with one row whose personal columns hold only tokens', async () => {
     const jobs = scripts.map((s) => ({ trigger: triggerOf({ ...s, message: '', data: {}, parameters: {} }), chat: new ScriptedChat(s.replies) }));
     const byCaller = new Map<string, ExecutionResult>();
     const onResult = (r: ExecutionResult, job: Job) => byCaller.set(job.trigger.kind === 'rest' ? job.trigger.to : job.trigger.kind === 'call' ? job.trigger.from : '', r);
     const { summary } = await simulate(jobs, { flow, functionsUrl: stack.functions.url, authToken: stack.authToken, concurrency: 3, flowAddress: '+254711000000', onResult });
     expect([...summary.errors.keys()]).toEqual([]);
     const outcome = (n: number) => byCaller.get(caller(n))?.variables.outcome;
-    expect([1, 2, 3, 4, 5, 6].map(outcome)).toEqual(['complete', 'complete', 'no_reply', 'hung_up', 'declined', 'no_reply']);
+    expect([1, 2, 3, 4, 5, 6, 7].map(outcome)).toEqual(['complete', 'complete', 'no_reply', 'hung_up', 'declined', 'no_reply', 'incomplete']);
     expect(byCaller.get(caller(4))?.steps.map((s) => `${s.widget}:${s.event}`)).toContain('ask_id:timeout');
     expect(byCaller.get(caller(2))?.steps.filter((s) => s.widget === 'ask_id').map((s) => s.event)).toEqual(['return', 'return']);
     for (const job of jobs) expect(job.chat.unused).toBe(0);
@@ -84,11 +86,13 @@ describe('simulate on the voice survey (local stack, real Functions)', () => {
     const col = (name: string) => (header as string[]).indexOf(name);
     const rowOf = (n: number) => rows.find((r) => r[col('execution_sid')] === byCaller.get(caller(n))?.executionSid) as string[];
     expect(rows.filter((r) => r.some((c) => c !== ''))).toHaveLength(scripts.length);
-    for (const n of [3, 4, 5, 6]) {
+    for (const n of [3, 4, 5, 6, 7]) {
       expect(rowOf(n)[col('outcome')]).toBe(outcome(n));
       for (const pii of ['respondent', 'national_id', 'comment']) expect(rowOf(n)[col(pii)] ?? '').toBe('');
     }
     expect(rowOf(4)[col('final_status')]).toBe('incomplete');
+    // The question each stopped after: none, the consent key, or the ID the redirect accepted (a timed-out one is no answer).
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => rowOf(n)[col('last_answered')] ?? '')).toEqual(['ask_answer', 'ask_answer', '', 'q_consent', 'q_consent', '', 'ask_id']);
 
     // The completed rows: every personal column a token, which the analyst key opens to exactly what the caller gave, as one response of its execution.
     const opener = new Opener(loadKeyFiles([stack.privateKeyFile]).keyring);

@@ -1,6 +1,7 @@
 // Writes the outcome vocabulary and the stop words declared in
 // src/flow/outcomes.ts into a flow: every publish widget's `outcome` and
-// `final_status` parameters and every `stop_*` split's stop words.
+// `final_status` parameters, its `last_answered` (the last question answered,
+// src/flow/order.ts) and every `stop_*` split's stop words.
 // tests/outcomes.test.ts fails when the shipped flow differs from what this writes.
 // Run: npx tsx tools/flow-outcomes.ts [flows/whatsapp-survey.json]
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -108,15 +108,16 @@ Each parameter of the publish widget (a Run Function whose URL ends in
   sealed  the value is exactly {{widgets.<encrypt>.parsed.<field>}}: a token;
           these columns are the publish Function's PII_COLUMNS
   system  execution_sid ({{flow.sid}}), respondent_id (the encrypt widget's
-          pseudonym), received_at (stamped by publish), outcome and
-          final_status
+          pseudonym), received_at (stamped by publish), outcome,
+          final_status and last_answered
   plain   anything else: published in plaintext, so it must be declared
           publishable, with the reason that is acceptable, in
           <flow folder>/columns/<flow name>.json:
             {"publishable": {"age": "why publishing it in plaintext is acceptable"}}
 outcome and final_status are system columns: how each execution ended, set
 from the vocabulary in src/flow/outcomes.ts (the flow publishes one row on
-every terminal path). ended_at is reserved.
+every terminal path); last_answered names the last question answered, as
+tools/flow-outcomes.ts writes it. ended_at is reserved.
 
 Output: the table (column, class, source widget, and for plain columns the
 declared reason or NOT DECLARED) and the PII_COLUMNS line on stdout; problems

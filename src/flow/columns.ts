@@ -5,8 +5,9 @@
 // A column is a parameter of the publish widget (received_at, which publish
 // stamps, comes first). It is
 //   sealed  its value is exactly {{widgets.<encrypt>.parsed.<field>}}: a token;
-//   system  execution_sid = {{flow.sid}}, respondent_id (encrypt's pseudonym)
-//           or received_at;
+//   system  execution_sid = {{flow.sid}}, respondent_id (encrypt's pseudonym),
+//           received_at, outcome, final_status or last_answered (the name
+//           of the last question answered, order.ts);
 //   plain   anything else: published in plaintext, so it must be declared
 //           publishable (publishable.ts), with the reason that is acceptable.
 // A token with text or filters around it is an error, not a plain value: it
@@ -18,6 +19,7 @@ import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
 import { keyValues, type FlowDefinition, type Widget } from './definition.js';
 import { isEncryptWidget, isPublishWidget, liquidReferences, voiceSealField } from './lint.js';
 import { FINAL_STATUS_COLUMN, FINAL_STATUSES, OUTCOME_COLUMN, OUTCOME_NAMES, OUTCOME_VARIABLE } from './outcomes.js';
+import { LAST_ANSWERED_COLUMN, lastAnsweredLiquid } from './order.js';
 import { declarationPath, readDeclaration, REASON_PLACEHOLDER, skeleton } from './publishable.js';
 
 /** How each execution ended (outcomes.ts): system columns every row of a survey carries. */
@@ -37,7 +39,7 @@ export interface Column {
 }
 
 export interface ColumnProblem {
-  /** Stable: no-publish, no-encrypt, missing-execution-sid, execution-sid, respondent-id, reserved-column, outcome-value, bad-column-name, duplicate-column, liquid-syntax, altered-token, unknown-field, field-mismatch, no-declaration, bad-declaration, undeclared-column, stale-declaration. */
+  /** Stable: no-publish, no-encrypt, missing-execution-sid, execution-sid, respondent-id, reserved-column, outcome-value, last-answered-value, bad-column-name, duplicate-column, liquid-syntax, altered-token, unknown-field, field-mismatch, no-declaration, bad-declaration, undeclared-column, stale-declaration. */
   readonly id: string;
   readonly severity: 'error' | 'warning';
   /** A widget's name, or "(flow)" for the declaration file. */
@@ -100,6 +102,7 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
   const columns: Column[] = [{ name: RECEIVED_AT, class: 'system', source: (publishes[0] as Widget).name }];
   const byKey = new Map<string, { column: Column; widget: string }>();
   for (const publish of publishes) {
+    const lastAnswered = lastAnsweredLiquid(flow, publish.name);
     const params = keyValues(publish.properties.parameters);
     if (!params.some((p) => p.key === EXECUTION_SID)) {
       problems.push({ id: 'missing-execution-sid', severity: 'error', widget: publish.name, property: 'parameters', message: `has no ${EXECUTION_SID} parameter, and publish refuses a row without it: add ${EXECUTION_SID} = {{flow.sid}}` });
@@ -120,7 +123,7 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
         continue;
       }
       if (!FIELD_NAME.test(key)) error('bad-column-name', `"${key}" is not a column name publish accepts: use letters, digits and _, not starting with a digit, at most 64 characters`);
-      const column = classify(key, value, publish.name, encrypts, voices, error);
+      const column = classify(key, value, publish.name, encrypts, voices, lastAnswered, error);
       const earlier = byKey.get(ck);
       if (!earlier) {
         byKey.set(ck, { column, widget: publish.name });
@@ -135,7 +138,7 @@ export function flowColumns(flow: FlowDefinition): FlowColumns {
 
 type ErrorAt = (id: string, message: string) => void;
 
-function classify(key: string, value: string, publish: string, encrypts: ReadonlyMap<string, ReadonlySet<string>>, voices: ReadonlyMap<string, string>, error: ErrorAt): Column {
+function classify(key: string, value: string, publish: string, encrypts: ReadonlyMap<string, ReadonlySet<string>>, voices: ReadonlyMap<string, string>, lastAnswered: string, error: ErrorAt): Column {
   const plain: Column = { name: key, class: 'plain', source: publish };
   const refs = liquidReferences(value);
   if ('error' in refs) {
@@ -149,6 +152,11 @@ function classify(key: string, value: string, publish: string, encrypts: Readonl
   const outcome = (OUTCOME_COLUMNS as readonly string[]).find((c) => columnKey(c) === columnKey(key));
   if (outcome !== undefined) {
     checkOutcomeValue(outcome, value, refs.paths, error);
+    return { name: key, class: 'system', source: publish };
+  }
+  if (columnKey(key) === columnKey(LAST_ANSWERED_COLUMN)) {
+    // Only the generated chain is known to test answers for presence and never output one.
+    if (value !== lastAnswered) error('last-answered-value', `${key} is not what tools/flow-outcomes.ts writes for this flow (the name of the last question answered, testing only that each answer exists, in the flow's order): run npx tsx tools/flow-outcomes.ts on the flow, which writes it (docs/FLOW.md)`);
     return { name: key, class: 'system', source: publish };
   }
   const voiceRefs = refs.paths.filter((p) => p[0] === 'widgets' && p[1] !== undefined && p[2] !== undefined && voices.get(p[1]) === p[2]);

@@ -16,6 +16,7 @@ import { EXECUTION_SID } from '../publish/row.js';
 import { Liquid } from 'liquidjs';
 import { surveyColumns, type SurveyColumns } from './columns.js';
 import { type FlowDefinition, type Widget, stringProperties, urlPath } from './definition.js';
+import { LAST_ANSWERED_COLUMN, presenceOnlyLastAnswered } from './order.js';
 import { declarationPath } from './publishable.js';
 
 export type Severity = 'error' | 'warning';
@@ -83,18 +84,11 @@ export function isEncryptWidget(widget: Widget): boolean {
   return /\/encrypt$/.test(url.replace(/[?#].*$/, '').replace(/\/+$/, ''));
 }
 
-/**
- * The field an Add TwiML Redirect to this project's voice-gather Function
- * seals (its URL's `field`), or undefined for any other widget. Such a widget
- * is a sealing step: the caller's keys or words go to voice-answer, never to
- * Studio, and come back as widgets.<name>.<field> = a token (docs/FLOW.md).
- */
-export function voiceSealField(widget: Widget): string | undefined {
-  if (widget.type !== 'add-twiml-redirect' || typeof widget.properties.url !== 'string') return undefined;
-  const url = widget.properties.url;
-  if (!urlPath(url.replace(/\?.*$/, '')).endsWith('/voice-gather')) return undefined;
-  return /[?&]field=([A-Za-z_][A-Za-z0-9_]{0,63})(?:&|$)/.exec(url)?.[1];
-}
+// The field an Add TwiML Redirect to this project's voice-gather Function
+// seals: a sealing step, the caller's keys or words go to voice-answer, never
+// to Studio, and come back as widgets.<name>.<field> = a token (docs/FLOW.md).
+// Defined beside the other question widgets (order.ts), which need it too.
+export { voiceSealField } from './order.js';
 
 /** Every variable a Liquid template reads (through filters, tags and all), or the parse error. */
 export function liquidReferences(text: string): { paths: Path[] } | { error: string } {
@@ -126,6 +120,8 @@ interface Value {
   /** The name shown to the user: list items by key ("parameters.full_name"), condition strings as "conditions.arguments". */
   readonly property: string;
   readonly paths: Path[];
+  /** last_answered exactly as tools/flow-outcomes.ts writes it: it reads answers only to test that they exist, and that some are missing is the point. */
+  readonly presenceOnly?: boolean;
 }
 
 /** Personal data as a reference reads it: where it comes from and the flow variables it went through. */
@@ -225,6 +221,7 @@ export function lintFlow(flow: FlowDefinition, file: string, options: LintOption
 
   // Every Liquid string of every widget, parsed once.
   const values: Value[] = [];
+  const presence = presenceOnlyLastAnswered(flow, flow.states.filter(isPublishWidget));
   for (const widget of flow.states) {
     const strings = stringProperties(widget);
     widget.transitions.forEach((t, i) =>
@@ -240,7 +237,8 @@ export function lintFlow(flow: FlowDefinition, file: string, options: LintOption
         add(widget.name, property, 'error', `Liquid syntax error: ${refs.error}; fix the {{ }} or {% %} markup`);
         continue;
       }
-      values.push({ widget, path, property, paths: refs.paths });
+      const presenceOnly = property === `parameters.${LAST_ANSWERED_COLUMN}` && presence.has(widget.name);
+      values.push({ widget, path, property, paths: refs.paths, ...(presenceOnly ? { presenceOnly } : {}) });
     }
   }
 
@@ -261,6 +259,7 @@ export function lintFlow(flow: FlowDefinition, file: string, options: LintOption
 
   // References: widgets that exist and have run, variables that are set.
   for (const v of values) {
+    if (v.presenceOnly) continue;
     const seen = new Set<string>();
     for (const path of v.paths) {
       if (path[0] === 'widgets' && path[1] !== undefined) {
@@ -480,7 +479,7 @@ function checkPii(
   const declared = new Set((columns?.columns ?? []).filter((c) => c.class === 'plain' && c.reason !== undefined).map((c) => columnKey(c.name)));
   for (const v of values) {
     const sink = sinkOf(v.widget, v);
-    if (!sink || (sink.kind === 'publish' && declared.has(columnKey(sink.column)))) continue;
+    if (!sink || v.presenceOnly || (sink.kind === 'publish' && declared.has(columnKey(sink.column)))) continue;
     const reported = new Set<string>();
     for (const path of v.paths) {
       const t = taintOf(path);

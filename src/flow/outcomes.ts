@@ -1,9 +1,11 @@
 // How each execution of a survey ended: the `outcome` and `final_status`
 // columns of its one row. Declared here once; tools/flow-outcomes.ts writes
-// the final_status mapping (as Liquid) and the stop words into the flow, and
-// tests/outcomes.test.ts fails when the flow uses a value not declared here.
+// the final_status mapping (as Liquid), last_answered (order.ts) and the stop
+// words into the flow, and tests/outcomes.test.ts fails when the flow uses a
+// value not declared here.
 
 import { urlPath, type FlowDefinition, type Widget } from './definition.js';
+import { LAST_ANSWERED_COLUMN, lastAnsweredLiquid } from './order.js';
 
 /** Every way an execution can end, as the `outcome` column says it. */
 export const OUTCOMES = {
@@ -75,8 +77,10 @@ const isPublish = (w: Widget) => w.type === 'run-function' && (w.name === 'publi
 
 /**
  * Writes the declarations into a flow definition, in place: every publish
- * widget's `outcome` and `final_status` parameters, and the stop words of
- * every `stop_*` split. Returns the names of the widgets it changed.
+ * widget's `outcome` and `final_status` parameters, its `last_answered`
+ * parameter (order.ts; added after final_status, or last, when missing), and
+ * the stop words of every `stop_*` split. Returns the names of the widgets it
+ * changed.
  */
 export function writeOutcomes(flow: FlowDefinition): string[] {
   const changed = new Set<string>();
@@ -85,9 +89,17 @@ export function writeOutcomes(flow: FlowDefinition): string[] {
   };
   for (const w of flow.states) {
     if (isPublish(w)) {
-      for (const p of (Array.isArray(w.properties.parameters) ? w.properties.parameters : []) as Array<{ key: string; value: string }>) {
+      if (!Array.isArray(w.properties.parameters)) w.properties.parameters = [];
+      const params = w.properties.parameters as Array<{ key: string; value: string }>;
+      if (!params.some((p) => p.key === LAST_ANSWERED_COLUMN)) {
+        const at = params.findIndex((p) => p.key === FINAL_STATUS_COLUMN);
+        params.splice(at < 0 ? params.length : at + 1, 0, { key: LAST_ANSWERED_COLUMN, value: '' });
+        changed.add(w.name);
+      }
+      for (const p of params) {
         if (p.key === OUTCOME_COLUMN) set(w.name, p, OUTCOME_LIQUID);
         if (p.key === FINAL_STATUS_COLUMN) set(w.name, p, finalStatusLiquid());
+        if (p.key === LAST_ANSWERED_COLUMN) set(w.name, p, lastAnsweredLiquid(flow, w.name));
       }
     }
     if (isStopSplit(w)) for (const c of w.transitions.flatMap((t) => t.conditions ?? [])) if (c.type === 'matches_any_of') set(w.name, c, STOP_WORDS.join(','));

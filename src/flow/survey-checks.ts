@@ -13,6 +13,7 @@ import { allHold } from './conditions.js';
 import { findCredentials } from './credentials.js';
 import { FlowError, keyValues, stringProperties, urlPath, type FlowDefinition, type Widget } from './definition.js';
 import { liquidReferences, type Finding, type Severity } from './lint.js';
+import { LAST_ANSWERED_COLUMN, presenceOnlyLastAnswered } from './order.js';
 import { FINAL_STATUS_COLUMN, OUTCOME_COLUMN, STOP_WORDS as DECLARED_STOP_WORDS } from './outcomes.js';
 import { EXECUTION_SID } from '../publish/row.js';
 
@@ -292,8 +293,8 @@ function reachable(start: string | undefined, byName: Map<string, Widget>): Set<
   return seen;
 }
 
-/** A row that says only how the execution ended: execution_sid and the outcome columns, no answer. */
-const outcomeOnly = (w: Widget) => keyValues(w.properties.parameters).every((p) => [EXECUTION_SID, OUTCOME_COLUMN, FINAL_STATUS_COLUMN].includes(p.key));
+/** A row that says only how the execution ended: execution_sid, the outcome columns and the last question answered, no answer. */
+const outcomeOnly = (w: Widget) => keyValues(w.properties.parameters).every((p) => [EXECUTION_SID, OUTCOME_COLUMN, FINAL_STATUS_COLUMN, LAST_ANSWERED_COLUMN].includes(p.key));
 
 /**
  * One row per execution, saying how it ended (outcomes.ts): every way out of
@@ -352,9 +353,10 @@ function checkRows(flow: FlowDefinition, byName: Map<string, Widget>, add: Add):
  */
 function checkOptOut(flow: FlowDefinition, byName: Map<string, Widget>, add: Add): void {
   const canPublish = reachingPublish(flow);
+  const presence = presenceOnlyLastAnswered(flow, flow.states.filter(isPublish));
   for (const q of flow.states) {
     if (q.type !== 'send-and-wait-for-reply' || !canPublish.has(q.name)) continue;
-    const stored = PROBED_STOP_WORDS.filter((word) => storesReply(q, word, byName));
+    const stored = PROBED_STOP_WORDS.filter((word) => storesReply(q, word, byName, presence));
     if (stored.length > 0) {
       add(q.name, 'transitions.incomingMessage', 'warning', 'no-opt-out', `a reply of ${stored.map(quote).join(', ')} here is taken as the answer and published: a respondent who wants to stop is kept in the survey; route stop words (matches any of "${PROBED_STOP_WORDS.filter((s) => s === s.toLowerCase()).join(',')}") to a goodbye before the answer is checked`);
     }
@@ -371,7 +373,8 @@ function reachingPublish(flow: FlowDefinition): Set<string> {
   return set;
 }
 
-function storesReply(question: Widget, word: string, byName: Map<string, Widget>): boolean {
+/** `presence`: publish widgets whose last_answered only tests whether replies exist (presenceOnlyLastAnswered), so it stores no reply. */
+function storesReply(question: Widget, word: string, byName: Map<string, Widget>, presence: ReadonlySet<string>): boolean {
   const seen = new Set<string>();
   const stack: Array<{ at: string | undefined; holds: Path[] }> = [{ at: leadsTo(question, 'incomingMessage'), holds: [['widgets', question.name, 'inbound']] }];
   for (let s = stack.pop(); s !== undefined; s = stack.pop()) {
@@ -410,7 +413,7 @@ function storesReply(question: Widget, word: string, byName: Map<string, Widget>
       }
       case 'run-function':
       case 'make-http-request': {
-        const params = keyValues(w.properties.parameters).map((p) => p.value);
+        const params = keyValues(w.properties.parameters).filter((p) => !(p.key === LAST_ANSWERED_COLUMN && presence.has(w.name))).map((p) => p.value);
         if (isPublish(w) && params.some((v) => reads(v, holds))) return true;
         if (params.some((v) => reads(v, holds)) || reads(str(w.properties.body), holds)) holds = [...holds, ['widgets', w.name]];
         next();

@@ -136,6 +136,20 @@ export function renderPage(report: RoundReport, context: PageContext): string {
 
   const stopped = report.stops.reduce((n, s) => n + s.count, 0);
   charts.push({ id: 'chart-stops', labels: report.stops.map((s) => s.outcome), horizontal: true, datasets: [{ label: 'executions', data: report.stops.map((s) => s.count), backgroundColor: report.stops.map((s) => COLORS[s.outcome] ?? '#57606a') }] });
+  const after = report.stoppedAfter;
+  let afterHtml: string;
+  if (after === undefined) {
+    afterHtml = '<p class="note" id="no-last-answered">The export has no last_answered column: older flows do not record the question an execution stopped at, so only its outcome says where (below). Run <code>npx tsx tools/flow-outcomes.ts</code> on the flow and deploy it to record it.</p>';
+  } else {
+    const order = after.orderedBy === 'flow' ? "in the order of the flow's questions" : 'most first (give the flow with --flow to order them as the survey asks them)';
+    charts.push({ id: 'chart-stopped-after', labels: after.rows.map((r) => r.label), horizontal: true, datasets: [{ label: 'executions', data: after.rows.map((r) => r.count), backgroundColor: '#fb8500' }] });
+    afterHtml = `<p class="note">By the last question each answered (last_answered), ${esc(order)}. An answer counts whether or not it was valid; on a call, only an accepted answer.</p>\n${figure(
+      'chart-stopped-after',
+      'the last question answered by executions that did not complete',
+      table('Stopped after', ['last question answered', 'executions', 'share of those that did not complete'], after.rows.map((r) => [r.label, fmt(r.count), percent(r.count, stopped)]), 'stopped-after'),
+      after.rows.length > 6,
+    )}`;
+  }
 
   const warningsHtml =
     report.warnings.length === 0
@@ -193,7 +207,10 @@ ${figure('chart-final', 'final status by day, stacked', dayTable('Final status b
 ${timingHtml}
 
 <h2 id="stops">Where people stopped</h2>
-<p class="note">The ${esc(fmt(stopped))} executions that did not complete, by where their outcome says they ended, in the order of the survey. The sheet does not record the question an execution ended at, only its outcome.</p>
+<p class="note">The ${esc(fmt(stopped))} executions that did not complete.</p>
+${afterHtml}
+<h3 id="stops-by-outcome">By outcome</h3>
+<p class="note">By where their outcome says they ended, in the order of the survey.</p>
 ${figure('chart-stops', 'where executions that did not complete stopped', table('Where people stopped', ['outcome', 'executions', 'share of those that did not complete', 'where'], report.stops.map((s) => [s.outcome, fmt(s.count), percent(s.count, stopped), s.where]), 'stops'))}
 
 <h2 id="warnings">Warnings</h2>

@@ -1,12 +1,13 @@
 // The sheet export as the report sees it: only the system columns it counts
-// with (received_at, execution_sid, outcome, final_status, and caseid when the
-// flow publishes one). Of a CSV, every other cell is scanned past without
+// with (received_at, execution_sid, outcome, final_status, last_answered, and
+// caseid when the flow publishes one). Of a CSV, every other cell is scanned past without
 // being decoded, so a sealed export and a decrypted one give the same report,
 // no answer can reach it, and a large export costs little memory.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../cli/common.js';
 import { cellBytes, detectDelimiter, isBlankRecord, newRecordCells, scanRecord } from '../csv/scan.js';
+import { LAST_ANSWERED_COLUMN } from '../flow/order.js';
 import { FINAL_STATUS_COLUMN, OUTCOME_COLUMN } from '../flow/outcomes.js';
 import { columnsOf, readTableFile, type TableFile } from '../monitor/table-file.js';
 import { EXECUTION_SID, RECEIVED_AT } from '../publish/row.js';
@@ -22,12 +23,15 @@ export interface ResponseRow {
   readonly finalStatus: string;
   /** From the export's own caseid column; undefined when it has none. */
   readonly caseid: string | undefined;
+  /** The last question answered ('' none); undefined when the export has no last_answered column (older flows). */
+  readonly lastAnswered: string | undefined;
 }
 
 export interface Responses {
   readonly rows: readonly ResponseRow[];
   readonly hasFinalStatus: boolean;
   readonly hasCaseid: boolean;
+  readonly hasLastAnswered: boolean;
 }
 
 export const REQUIRED_COLUMNS = [RECEIVED_AT, EXECUTION_SID, OUTCOME_COLUMN] as const;
@@ -87,7 +91,7 @@ async function readExport(file: string, what: string, wanted: (header: readonly 
   return table;
 }
 
-const OPTIONAL_COLUMNS = [FINAL_STATUS_COLUMN, CASEID_COLUMN] as const;
+const OPTIONAL_COLUMNS = [FINAL_STATUS_COLUMN, CASEID_COLUMN, LAST_ANSWERED_COLUMN] as const;
 
 export async function readResponses(file: string): Promise<Responses> {
   const what = 'the responses export';
@@ -102,6 +106,7 @@ export async function readResponses(file: string): Promise<Responses> {
   const at = columnsOf(table, REQUIRED_COLUMNS, file, what);
   const finalAt = indexOf(table.header, FINAL_STATUS_COLUMN);
   const caseAt = indexOf(table.header, CASEID_COLUMN);
+  const lastAt = indexOf(table.header, LAST_ANSWERED_COLUMN);
   const cell = (cells: readonly string[], i: number) => (i < 0 ? '' : (cells[i] ?? ''));
   const rows = table.rows.map(({ line, cells }) => ({
     line,
@@ -110,7 +115,8 @@ export async function readResponses(file: string): Promise<Responses> {
     outcome: cell(cells, at.outcome).toLowerCase(),
     finalStatus: cell(cells, finalAt).toLowerCase(),
     caseid: caseAt < 0 ? undefined : cell(cells, caseAt),
+    lastAnswered: lastAt < 0 ? undefined : cell(cells, lastAt),
   }));
   if (rows.length === 0) throw new UserError(`${what} ${file} has a header but no rows: nothing to report yet`);
-  return { rows, hasFinalStatus: finalAt >= 0, hasCaseid: caseAt >= 0 };
+  return { rows, hasFinalStatus: finalAt >= 0, hasCaseid: caseAt >= 0, hasLastAnswered: lastAt >= 0 };
 }

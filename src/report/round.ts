@@ -1,6 +1,7 @@
 // A round in numbers, from the sheet export's system columns and, when given,
 // launch's tracker: the funnel, outcomes and final status by UTC day, time to
-// complete, where non-completed executions stopped, and what in the files
+// complete, where non-completed executions stopped (by outcome and, when the
+// export has last_answered, by the last question answered), and what in the files
 // looks wrong (by row number, never by value). docs/REPORT.md defines each
 // number. Pure: no file, no clock. A tracker that shares no execution with
 // the export is refused (a wrong file), rather than reported as all zeros.
@@ -26,11 +27,15 @@ export const STOP_POINTS: ReadonlyArray<{ readonly outcome: string; readonly whe
   { outcome: 'declined', where: 'said no at the consent question' },
   { outcome: 'optout', where: 'sent a stop word at a question' },
   { outcome: 'incomplete', where: 'stopped answering after consenting (timed out, or three invalid answers)' },
+  { outcome: 'hung_up', where: 'hung up during the survey (a call)' },
   { outcome: 'failed', where: 'answered everything, but the answers could not be stored (the system, not the respondent)' },
   { outcome: UNKNOWN, where: 'an outcome this report does not know (see the warnings)' },
 ];
 
-export type WarningId = 'no-execution-sid' | 'duplicate-execution' | 'not-in-tracker' | 'no-caseid' | 'duplicate-caseid' | 'bad-received-at' | 'unknown-outcome' | 'before-launch';
+/** The stop point of executions that answered no question (last_answered empty). */
+export const BEFORE_FIRST_QUESTION = 'before the first question';
+
+export type WarningId = 'no-execution-sid' | 'duplicate-execution' | 'not-in-tracker' | 'no-caseid' | 'duplicate-caseid' | 'bad-received-at' | 'unknown-outcome' | 'unknown-last-answered' | 'before-launch';
 
 export interface RoundWarning {
   readonly id: WarningId;
@@ -69,6 +74,14 @@ export interface Timing {
   readonly histogram: readonly number[];
 }
 
+/** Executions that did not complete, by the last question they answered (the last_answered column). */
+export interface StoppedAfter {
+  /** flow: in the order of the flow's questions (--flow), unanswered first; count: most first. */
+  readonly orderedBy: 'flow' | 'count';
+  /** Only the stop points some execution has. `question`: a question's name, '' (none answered) or `unknown`. */
+  readonly rows: ReadonlyArray<{ readonly question: string; readonly label: string; readonly count: number }>;
+}
+
 export interface RoundReport {
   readonly funnel: Funnel;
   readonly outcomesByDay: ByDay;
@@ -78,6 +91,8 @@ export interface RoundReport {
   /** From the tracker's sent_at to the completed row's received_at; undefined without a tracker. */
   readonly timing: Timing | undefined;
   readonly stops: ReadonlyArray<{ readonly outcome: string; readonly where: string; readonly count: number }>;
+  /** undefined when the export has no last_answered column: flows from before it record no question. */
+  readonly stoppedAfter: StoppedAfter | undefined;
   readonly warnings: readonly RoundWarning[];
   /** Where each row's case id came from, or undefined when none could be checked. */
   readonly caseidSource: 'export' | 'tracker' | undefined;
@@ -113,12 +128,36 @@ function finalStatusOf(r: ResponseRow, hasColumn: boolean): string {
   return o === UNKNOWN ? UNKNOWN : FINAL_STATUS[o as Outcome];
 }
 
+/** A widget name as Studio allows it: anything else in last_answered is not shown (it could be anything typed into the sheet). */
+const WIDGET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+
+/**
+ * Counts `stopped` by last_answered; in `questions`' order when given (the
+ * flow's, order.ts), a value that is not one of them then being unknown.
+ */
+function stoppedAfter(stopped: readonly ResponseRow[], questions: readonly string[] | undefined): { result: StoppedAfter; unknownLines: number[] } {
+  const known = (q: string) => (questions === undefined ? WIDGET_NAME.test(q) : questions.includes(q));
+  const counts = new Map<string, number>();
+  const unknownLines: number[] = [];
+  for (const r of stopped) {
+    const q = r.lastAnswered ?? '';
+    const key = q === '' || known(q) ? q : UNKNOWN;
+    if (key === UNKNOWN) unknownLines.push(r.line);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const label = (q: string) => (q === '' ? BEFORE_FIRST_QUESTION : q === UNKNOWN ? 'a value that is not a question of the survey (see the warnings)' : `stopped after ${q}`);
+  const keys = [...counts.keys()];
+  const order = questions === undefined ? keys.sort((a, b) => (counts.get(b) as number) - (counts.get(a) as number) || a.localeCompare(b)) : ['', ...questions, UNKNOWN].filter((q) => counts.has(q));
+  return { result: { orderedBy: questions === undefined ? 'count' : 'flow', rows: order.map((question) => ({ question, label: label(question), count: counts.get(question) as number })) }, unknownLines };
+}
+
 /**
  * `delivered` (caseids), from monitor's file: openers Twilio reported
  * delivered or read, counted as delivered even before their execution wrote a
- * row. Only with a tracker (it maps caseids to executions).
+ * row. Only with a tracker (it maps caseids to executions). `questions`: the
+ * flow's questions in order (questionOrder), to order the stop points by.
  */
-export function computeRound(responses: Responses, tracker?: readonly TrackerRow[], delivered?: ReadonlySet<string>): RoundReport {
+export function computeRound(responses: Responses, tracker?: readonly TrackerRow[], delivered?: ReadonlySet<string>, questions?: readonly string[]): RoundReport {
   const warnings: RoundWarning[] = [];
   const warn = (id: WarningId, lines: number[], message: string) => {
     if (lines.length > 0) warnings.push({ id, message, lines: [...lines].sort((a, b) => a - b) });
@@ -199,6 +238,12 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
 
   const stopped = rows.filter((r) => r.outcome !== 'complete');
   const stops = STOP_POINTS.map((s) => ({ ...s, count: stopped.filter((r) => outcomeOf(r) === s.outcome).length })).filter((s) => s.outcome !== UNKNOWN || s.count > 0);
+  let after: StoppedAfter | undefined;
+  if (responses.hasLastAnswered) {
+    const { result, unknownLines } = stoppedAfter(stopped, questions);
+    after = result;
+    warn('unknown-last-answered', unknownLines, `rows whose last_answered is not ${questions === undefined ? 'a widget name' : 'a question of the flow given with --flow'}: counted as unknown in where people stopped (is it this survey's flow?)`);
+  }
 
   return {
     funnel,
@@ -207,9 +252,15 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
     undated: rows.filter((r) => r.receivedAt === undefined).length,
     timing,
     stops,
+    stoppedAfter: after,
     warnings,
     caseidSource,
   };
+}
+
+/** The question after which most executions stopped, undefined without last_answered or when every execution completed. */
+export function topStopAfter(report: RoundReport): StoppedAfter['rows'][number] | undefined {
+  return [...(report.stoppedAfter?.rows ?? [])].sort((a, b) => b.count - a.count)[0];
 }
 
 /** The stop point with the most executions, undefined when every execution completed. */

@@ -2,7 +2,7 @@
 // numbers as JSON for scripts. Counts and durations only, as in the page.
 
 import { fmtInt } from '../cli/terminal.js';
-import { topStop, type RoundReport } from './round.js';
+import { topStop, topStopAfter, type RoundReport } from './round.js';
 import { formatDuration, percent } from './stats.js';
 
 export function summaryLines(report: RoundReport): string {
@@ -16,10 +16,16 @@ export function summaryLines(report: RoundReport): string {
   ];
   const t = report.timing;
   const top = topStop(report);
+  const byOutcome = top === undefined ? 'none' : `${top.outcome} (${fmtInt(top.count)}): ${top.where}`;
+  const after = topStopAfter(report);
+  const stops: Array<[string, string]> =
+    report.stoppedAfter === undefined
+      ? [['top stop point', byOutcome], ['stop question', 'not recorded: the export has no last_answered column (older flows do not publish it)']]
+      : [['top stop point', after === undefined ? 'none' : `${after.label} (${fmtInt(after.count)})`], ['top stop outcome', byOutcome]];
   const extra: Array<[string, string]> = [
     ['completion rate', percent(f.completed, base)],
     ['time to complete', t === undefined ? 'needs --tracker' : t.count === 0 ? 'none timed' : `median ${formatDuration(t.medianMs as number)}, p90 ${formatDuration(t.p90Ms as number)} (${fmtInt(t.count)} timed)`],
-    ['top stop point', top === undefined ? 'none' : `${top.outcome} (${fmtInt(top.count)}): ${top.where}`],
+    ...stops,
     ['warnings', report.warnings.length === 0 ? 'none' : report.warnings.map((w) => `${fmtInt(w.lines.length)} ${w.id}`).join(', ')],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length), ...extra.map((e) => e[0].length));

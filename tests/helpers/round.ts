@@ -12,7 +12,7 @@ import { TRACKER_HEADER } from '../../src/launch/tracker.js';
 import { toCsv } from './csv.js';
 
 export const HEADER = sheetHeader(readFlow(join(PROJECT_ROOT, 'flows', 'whatsapp-survey.json')));
-const SYSTEM = new Set(['received_at', 'execution_sid', 'outcome', 'final_status']);
+const SYSTEM = new Set(['received_at', 'execution_sid', 'outcome', 'final_status', 'last_answered']);
 
 /** A Studio execution SID, FN + 32 hex digits, from a number. */
 export const sid = (n: number) => `FN${n.toString(16).padStart(32, '0')}`;
@@ -25,6 +25,8 @@ export interface RowSpec {
   readonly at: string;
   readonly outcome: string;
   readonly finalStatus?: string;
+  /** Default: q_comment for a completed execution, else '' (no question answered). */
+  readonly lastAnswered?: string;
   /** Cells of the non-system columns are sentinels: sealed-looking tokens, or clear text. */
   readonly sealed?: boolean;
 }
@@ -35,6 +37,7 @@ export function responseRow(spec: RowSpec, index: number): string[] {
     if (column === 'execution_sid') return spec.sid;
     if (column === 'outcome') return spec.outcome;
     if (column === 'final_status') return spec.finalStatus ?? FINAL_STATUS[spec.outcome as Outcome] ?? '';
+    if (column === 'last_answered') return spec.lastAnswered ?? (spec.outcome === 'complete' ? 'q_comment' : '');
     if (SYSTEM.has(column)) return '';
     return spec.sealed === false ? `${SENTINEL}-${column}-${index} +254711${String(index).padStart(6, '0')}` : `ss1.pkx.k1.${column}.${spec.sid}.${SENTINEL}${index}.1.${SENTINEL}ct${index}`;
   });
@@ -50,6 +53,19 @@ export interface TrackerSpec {
 }
 
 export const trackerCsv = (rows: readonly TrackerSpec[]) => toCsv([[...TRACKER_HEADER], ...rows.map((r) => [r.caseid, r.status, r.sid ?? '', r.status === 'failed' ? 'Twilio refused the request' : '', r.sentAt])]);
+
+/** The WhatsApp survey's questions, in order, as last_answered names them. */
+export const SAMPLE_QUESTIONS = ['invite', 'q_consent', 'q_full_name', 'q_national_id', 'q_age', 'q_district', 'q_visited', 'q_comment'] as const;
+
+/** Where an execution with this outcome plausibly stopped: attrition falls off question by question. */
+function lastAnsweredFor(outcome: Outcome, random: () => number): string {
+  if (outcome === 'complete' || outcome === 'failed') return 'q_comment';
+  if (outcome === 'declined') return 'q_consent';
+  if (outcome === 'no_reply' || outcome === 'undeliverable') return random() < 0.2 && outcome === 'no_reply' ? 'invite' : '';
+  // incomplete and optout: after consenting, more often early than late.
+  const after = SAMPLE_QUESTIONS.slice(1, -1);
+  return after[Math.min(after.length - 1, Math.floor(random() * random() * after.length))] as string;
+}
 
 /**
  * A demo-like round, the same for a given seed: `contacts` launched over two
@@ -86,7 +102,7 @@ export function sampleRound(contacts = 240, seed = 13): { responses: string; tra
     const r = random();
     const delay = r < 0.6 ? 3 * 60_000 + random() * 25 * 60_000 : r < 0.9 ? 30 * 60_000 + random() * 5 * 3_600_000 : 20 * 3_600_000 + random() * 30 * 3_600_000;
     const waited = outcome === 'no_reply' || outcome === 'incomplete' ? 2 * 3_600_000 + delay : outcome === 'undeliverable' ? 30_000 : delay;
-    rows.push({ sid: sid(i + 1), at: new Date(sentAt + waited).toISOString(), outcome });
+    rows.push({ sid: sid(i + 1), at: new Date(sentAt + waited).toISOString(), outcome, lastAnswered: lastAnsweredFor(outcome, random) });
   }
   const repeated = rows[5] as RowSpec;
   rows.push({ ...repeated });
