@@ -203,6 +203,16 @@ describe('where people stopped, by last_answered', () => {
     expect(report.warnings).toEqual([]);
   });
 
+  it('a caller who hung up was reached; answered only after answering a question', async () => {
+    const calls = rowsOf([
+      ['hung_up', '', 2],
+      ['hung_up', 'ask_id', 3],
+      ['undeliverable', '', 1],
+    ]);
+    const report = await round(calls);
+    expect(report.funnel).toMatchObject({ executions: 6, delivered: 5, answered: 3, completed: 0 });
+  });
+
   it('without the flow, most first (ties by name)', async () => {
     const report = await round(rows);
     expect(report.stoppedAfter?.orderedBy).toBe('count');

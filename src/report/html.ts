@@ -220,7 +220,7 @@ ${warningsHtml}
 <dl>
 <dt>launched</dt><dd>contacts of the tracker whose execution started (it has an execution_sid)</dd>
 <dt>delivered</dt><dd>executions whose row has a known outcome other than undeliverable${f.deliveredWithoutRow === undefined ? '' : '; and executions without a row yet whose opener monitor saw delivered or read'}</dd>
-<dt>answered</dt><dd>executions whose respondent replied at least once: outcome ${esc(ANSWERED_OUTCOMES.join(', '))}</dd>
+<dt>answered</dt><dd>executions whose respondent replied at least once: outcome ${esc(ANSWERED_OUTCOMES.join(', '))}, and hung_up after answering a question</dd>
 <dt>completed</dt><dd>outcome complete</dd>
 ${outcomeLegend}
 </dl>

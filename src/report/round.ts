@@ -17,8 +17,10 @@ export const UNKNOWN = 'unknown';
 /** The respondent replied at least once: every outcome but never answering and never reached. */
 export const ANSWERED_OUTCOMES: readonly Outcome[] = ['complete', 'declined', 'optout', 'incomplete', 'failed'];
 const ANSWERED: ReadonlySet<string> = new Set(ANSWERED_OUTCOMES);
-/** The opener reached the phone: Studio's deliveryFailure would otherwise have ended the execution as undeliverable. */
-const DELIVERED: ReadonlySet<string> = new Set<Outcome>([...ANSWERED, 'no_reply'] as Outcome[]);
+/** The opener reached the phone (or the call was picked up): Studio's deliveryFailure would otherwise have ended the execution as undeliverable. */
+const DELIVERED: ReadonlySet<string> = new Set<Outcome>([...ANSWERED, 'no_reply', 'hung_up'] as Outcome[]);
+/** A caller who hung up replied when they had answered a question before; without last_answered that cannot be told, and they are not counted. */
+const answeredRow = (r: ResponseRow): boolean => ANSWERED.has(r.outcome) || (r.outcome === 'hung_up' && (r.lastAnswered ?? '') !== '');
 
 /** Where an execution that did not complete stopped, in the order a respondent goes through the survey. */
 export const STOP_POINTS: ReadonlyArray<{ readonly outcome: string; readonly where: string }> = [
@@ -210,7 +212,7 @@ export function computeRound(responses: Responses, tracker?: readonly TrackerRow
   const funnel: Funnel = {
     launched: tracker ? launchedBySid.size : undefined,
     delivered: rows.filter((r) => DELIVERED.has(r.outcome)).length + (reachedWithoutRow ?? 0),
-    answered: rows.filter((r) => ANSWERED.has(r.outcome)).length,
+    answered: rows.filter(answeredRow).length,
     completed: rows.filter((r) => r.outcome === 'complete').length,
     executions: rows.length,
     notLaunched: tracker ? tracker.filter((t) => t.executionSid === '').length : undefined,
