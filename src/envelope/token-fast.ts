@@ -14,7 +14,7 @@
 
 import { createCipheriv, createSecretKey, type Cipher } from 'node:crypto';
 import { GcmBatch } from '../crypto/gcm-fast.js';
-import { setupBaseR, type HpkeContext } from '../crypto/hpke.js';
+import { receiveKey, type ReceivedKey } from '../crypto/hpke-receive.js';
 import { decodeB64uInto } from '../encoding-bytes.js';
 import { utf8Strict } from '../encoding.js';
 import type { Keyring } from '../keys/keys.js';
@@ -68,7 +68,8 @@ export interface FastRow {
 }
 
 export class FastTokenOpener {
-  private readonly contexts = new Map<string, HpkeContext>();
+  /** Per kid.enc: the key and base nonce of a response, for its other rows (a voice survey's answers). */
+  private readonly contexts = new Map<string, ReceivedKey>();
   private readonly sharedKeys = new Map<string, { readonly ecb: Cipher; readonly h: Buffer }>();
   private readonly batch = new GcmBatch();
   /** fieldMatchesColumn, remembered per (column, field). */
@@ -93,7 +94,7 @@ export class FastTokenOpener {
     let rowSealed = false;
     let rowKid = '';
     let kidStart = 0;
-    let context: HpkeContext | undefined;
+    let context: ReceivedKey | undefined;
     const batch = this.batch;
     const scratch = this.scratch;
     for (let i = 0; i < cells.length; i++) {
@@ -145,14 +146,14 @@ export class FastTokenOpener {
       if (ctLength < 0) return undefined;
       if (sealed) {
         const seq = seqOf(t, bEnd + 1, sixthEnd);
-        if (seq < 0 || !batch.add(aadLength, ctLength, (context as HpkeContext).baseNonce, 0, seq)) return undefined;
+        if (seq < 0 || !batch.add(aadLength, ctLength, (context as ReceivedKey).baseNonce, 0, seq)) return undefined;
       } else {
         if (decodeB64uInto(t, bEnd + 1, sixthEnd, scratch, 32) !== 12) return undefined;
         if (!batch.add(aadLength, ctLength, scratch, 32, 0)) return undefined;
       }
     }
     if (!binding) return undefined;
-    const opened = rowSealed ? batch.open(this.rowCipher(context as HpkeContext)) : this.openShared(rowKid);
+    const opened = rowSealed ? batch.open(this.rowCipher(context as ReceivedKey)) : this.openShared(rowKid);
     if (!opened) return undefined;
     const values: string[] = [];
     for (let i = 0; i < batch.size; i++) {
@@ -188,17 +189,15 @@ export class FastTokenOpener {
     return true;
   }
 
-  private context(kid: string, t: Buffer, bStart: number, bEnd: number, enc: Buffer): HpkeContext | undefined {
+  private context(kid: string, t: Buffer, bStart: number, bEnd: number, enc: Buffer): ReceivedKey | undefined {
     const pair = this.keyring.sealed.get(kid);
     if (!pair) return undefined;
-    const cacheKey = `${kid}.${latin1(t, bStart, bEnd)}`;
+    const encText = latin1(t, bStart, bEnd);
+    const cacheKey = `${kid}.${encText}`;
     let context = this.contexts.get(cacheKey);
     if (!context) {
-      try {
-        context = setupBaseR(enc, pair, HPKE_INFO);
-      } catch {
-        return undefined;
-      }
+      context = receiveKey(encText, enc, pair, HPKE_INFO);
+      if (!context) return undefined;
       if (this.contexts.size >= this.cacheSize) {
         const oldest = this.contexts.keys().next().value;
         if (oldest !== undefined) this.contexts.delete(oldest);
@@ -223,7 +222,7 @@ export class FastTokenOpener {
   }
 
   /** A sealed row's cipher: its HPKE key, used for this row's cells alone. */
-  private rowCipher(context: HpkeContext): Cipher {
+  private rowCipher(context: ReceivedKey): Cipher {
     const ecb = createCipheriv('aes-128-ecb', context.key, null);
     ecb.setAutoPadding(false);
     return ecb;
