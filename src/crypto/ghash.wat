@@ -139,7 +139,6 @@
 
   ;; GHASH over `len` bytes at `at`, the last block zero-padded (lengths are public).
   (func $absorb (param $at i32) (param $len i32)
-    (local $i i32)
     (block $done
       (loop $full
         (br_if $done (i32.lt_u (local.get $len) (i32.const 16)))
