@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { describe, expect, it } from 'vitest';
+import { receiveKey } from '../src/crypto/hpke-receive.js';
 import { deriveKeyPair, generateKeyPair, HpkeError, keyPairFromRawPrivate, setupBaseR, setupBaseS } from '../src/crypto/hpke.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/rfc9180-a.1.1.json', import.meta.url), 'utf8'));
@@ -74,5 +75,29 @@ describe('HPKE interoperates with @hpke/core, an independent implementation', ()
     const pt1 = await recipient.open(ab(context.seal(1, Buffer.from('b'), Buffer.from('one'))), ab(Buffer.from('b')));
     expect(Buffer.from(pt0).toString()).toBe('zero');
     expect(Buffer.from(pt1).toString()).toBe('one');
+  });
+});
+
+describe('receiveKey, the fast path\'s SetupBaseR', () => {
+  it('gives the RFC 9180 A.1.1 key and base nonce', () => {
+    const rec = keyPairFromRawPrivate(hex(v.skRm));
+    const got = receiveKey(hex(v.enc).toString('base64url'), hex(v.enc), rec, hex(v.info));
+    expect(got?.key.toString('hex')).toBe(v.key);
+    expect(got?.baseNonce.toString('hex')).toBe(v.base_nonce);
+  });
+
+  it('gives what setupBaseR gives for random senders and infos, and refuses a small-order key', () => {
+    const rec = generateKeyPair();
+    for (let i = 0; i < 50; i++) {
+      const info = Buffer.from(`info ${i % 3}`);
+      const { enc } = setupBaseS(rec.publicKey, info);
+      const reference = setupBaseR(enc, rec, info);
+      const got = receiveKey(enc.toString('base64url'), enc, rec, info);
+      expect(got?.key).toEqual(reference.key);
+      expect(got?.baseNonce).toEqual(reference.baseNonce);
+    }
+    const zero = Buffer.alloc(32);
+    expect(() => setupBaseR(zero, rec, Buffer.alloc(0))).toThrow(HpkeError);
+    expect(receiveKey(zero.toString('base64url'), zero, rec, Buffer.alloc(0))).toBeUndefined();
   });
 });

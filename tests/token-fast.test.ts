@@ -50,4 +50,34 @@ describe('FastTokenOpener', () => {
     expect(opener.openRow([otherKey], ['name'], true, exec)).toBeUndefined();
     expect(opener.openRow([Buffer.from('ss2.skx.whatever')], ['name'], true, exec)).toBeUndefined();
   });
+
+  it('opens rows of long and empty values, in both modes, with one opener across rows and keys', () => {
+    const opener = new FastTokenOpener(ring);
+    const values = ['', 'x', 'y'.repeat(15), 'z'.repeat(16), 'é'.repeat(17), '👍'.repeat(3000), 'w'.repeat(15_000)];
+    const fields = values.map((v, i): [string, string] => [`f${i}`, v]);
+    const columns = fields.map(([f]) => f);
+    for (const mode of ['shared', 'sealed', 'shared', 'sealed'] as const) {
+      const tokens = sealResponse(fields, recipients[mode], systemRandomness, undefined);
+      const cells = columns.map((f) => Buffer.from(tokens.get(f) as string, 'latin1'));
+      expect(opener.openRow(cells, columns, true, undefined)?.values).toEqual(values);
+    }
+  });
+
+  it('leaves to the reference a sealed row with an altered tag, ciphertext or sequence number, and a row mixing modes', () => {
+    const opener = new FastTokenOpener(ring);
+    const columns = FIELDS.map(([f]) => f);
+    const cells = row('sealed', undefined);
+    expect(opener.openRow(cells, columns, true, undefined)).toBeDefined();
+    for (const at of [-1, -3, -25]) {
+      const altered = cells.map((c) => Buffer.from(c));
+      const t = altered[2] as Buffer;
+      const i = t.length + at;
+      t[i] = t[i] === 0x41 ? 0x42 : 0x41;
+      expect(opener.openRow(altered, columns, true, undefined)).toBeUndefined();
+    }
+    const swappedSeq = cells.map((c) => Buffer.from(c.toString('latin1').replace(/\.(\d+)\.([^.]+)$/, (_, seq: string, ct: string) => `.${(Number(seq) + 1) % 3}.${ct}`), 'latin1'));
+    expect(opener.openRow(swappedSeq, columns, true, undefined)).toBeUndefined();
+    const sharedCells = row('shared', undefined);
+    expect(opener.openRow([cells[0] as Buffer, sharedCells[1] as Buffer], ['name', 'phone'], true, undefined)).toBeUndefined();
+  });
 });

@@ -146,7 +146,7 @@ function extractAndExpand(dhValue: Buffer, kemContext: Buffer): Buffer {
 
 const ksContextCache = new Map<string, Buffer>();
 
-function keyScheduleContext(info: Buffer): Buffer {
+export function keyScheduleContext(info: Buffer): Buffer {
   const cacheKey = info.toString('hex');
   let ctx = ksContextCache.get(cacheKey);
   if (!ctx) {

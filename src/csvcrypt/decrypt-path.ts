@@ -1,5 +1,6 @@
 // Which code decrypts cells. The fast path (the default) opens the ordinary
-// cases with batched AES (envelope/legacy-batch.ts) and hands everything else
+// cases with batched AES (envelope/legacy-batch.ts for legacy cells,
+// envelope/token-fast.ts with crypto/gcm-fast.ts for ss1 tokens) and hands everything else
 // to the reference path, the straightforward per-cell code, which alone
 // decides and words every error. The reference path stays selectable, with
 // SEALED_SURVEY_DECRYPT_PATH=reference, for the differential test

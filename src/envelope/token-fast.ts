@@ -1,17 +1,20 @@
 // The fast path for the ss1 tokens of one sheet row (Opener.openResponse in
 // open.ts is the reference). Tokens are read as bytes where they sit in the CSV
-// chunk: no string per token, the associated data is a view of the cell, the
-// base64url fields are decoded into one scratch buffer. AES-GCM stays one
-// node:crypto decipher per cell (OpenSSL, constant-time GHASH): a GHASH in JS
-// without secret-indexed tables measured slower than that.
+// chunk: no string per token; each cell's associated data and ciphertext go
+// straight into one GcmBatch (crypto/gcm-fast.ts) per row, opened with one
+// OpenSSL ECB update() for all the row's counter blocks and a constant-time
+// WebAssembly GHASH: shared mode keeps one ECB cipher per key for the run,
+// sealed mode makes one per row from the row's HPKE key.
 //
 // Only a row in which every token parses, authenticates, is UTF-8, sits in its
 // column, matches the row's execution and shares one response is opened here;
+// a row whose tokens mix modes or keys is not opened here either;
 // for anything else openRow gives undefined and the caller runs the reference
 // code on the whole row, which alone decides and words what is wrong.
 
-import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import { setupBaseR, type HpkeContext } from '../crypto/hpke.js';
+import { createCipheriv, createSecretKey, type Cipher } from 'node:crypto';
+import { GcmBatch } from '../crypto/gcm-fast.js';
+import { receiveKey, type ReceivedKey } from '../crypto/hpke-receive.js';
 import { decodeB64uInto } from '../encoding-bytes.js';
 import { utf8Strict } from '../encoding.js';
 import type { Keyring } from '../keys/keys.js';
@@ -65,11 +68,14 @@ export interface FastRow {
 }
 
 export class FastTokenOpener {
-  private readonly contexts = new Map<string, HpkeContext>();
-  private readonly sharedKeys = new Map<string, KeyObject>();
+  /** Per kid.enc: the key and base nonce of a response, for its other rows (a voice survey's answers). */
+  private readonly contexts = new Map<string, ReceivedKey>();
+  private readonly sharedKeys = new Map<string, { readonly ecb: Cipher; readonly h: Buffer }>();
+  private readonly batch = new GcmBatch();
   /** fieldMatchesColumn, remembered per (column, field). */
   private readonly fieldFits = new Map<string, boolean>();
-  private scratch = Buffer.allocUnsafeSlow(32 * 1024);
+  /** [0, 32) the binding bytes, [32, 44) a shared token's nonce. */
+  private readonly scratch = Buffer.allocUnsafeSlow(64);
   private readonly dots: number[] = [];
 
   constructor(
@@ -82,20 +88,25 @@ export class FastTokenOpener {
    * undefined unless all of them open and pass the row checks of openResponse.
    */
   openRow(cells: readonly Buffer[], columns: readonly string[], checkFieldNames: boolean, executionSid: string | undefined): FastRow | undefined {
-    const values: string[] = [];
     let binding: Buffer | undefined;
     let bindingStart = 0;
     let bindingEnd = 0;
+    let rowSealed = false;
+    let rowKid = '';
+    let kidStart = 0;
+    let context: ReceivedKey | undefined;
+    const batch = this.batch;
+    const scratch = this.scratch;
     for (let i = 0; i < cells.length; i++) {
       const t = cells[i] as Buffer;
       const d = this.dots;
       if (!this.split(t, d)) return undefined;
       const sealed = t[4] === 0x70;
       const bound = d.length === 7;
-      const kid = latin1(t, (d[1] as number) + 1, d[2] as number);
       const fieldStart = (d[2] as number) + 1;
       const fieldEnd = d[3] as number;
       if (!isFieldName(t, fieldStart, fieldEnd)) return undefined;
+      if (checkFieldNames && !this.fits(columns[i] as string, t, fieldStart, fieldEnd)) return undefined;
       let at = 3;
       if (bound) {
         if (!isExecutionId(t, (d[3] as number) + 1, d[4] as number)) return undefined;
@@ -107,36 +118,49 @@ export class FastTokenOpener {
       const sixthEnd = d[at + 2] as number;
       const last = d[d.length - 1] as number;
       if (binding === undefined) {
+        // One key for the whole row (one batch); a row mixing modes or keys is the reference's.
         binding = t;
         bindingStart = bStart;
         bindingEnd = bEnd;
-      } else if (!sameBytes(t, bStart, bEnd, binding, bindingStart, bindingEnd)) {
+        rowSealed = sealed;
+        kidStart = (d[1] as number) + 1;
+        rowKid = latin1(t, kidStart, d[2] as number);
+        if (sealed) {
+          if (decodeB64uInto(t, bStart, bEnd, scratch, 0) !== 32) return undefined;
+          context = this.context(rowKid, t, bStart, bEnd, scratch.subarray(0, 32));
+          if (!context) return undefined;
+        } else {
+          if (!this.keyring.shared.has(rowKid)) return undefined;
+          if (decodeB64uInto(t, bStart, bEnd, scratch, 0) !== 16) return undefined;
+        }
+        batch.begin(sealed);
+      } else if (sealed !== rowSealed || !sameBytes(t, bStart, bEnd, binding, bindingStart, bindingEnd) || !sameBytes(t, (d[1] as number) + 1, d[2] as number, binding, kidStart, kidStart + 8)) {
         return undefined;
       }
-      // Scratch: [0, 32) the binding bytes, [32, 44) the nonce, from 48 the ciphertext and tag.
-      const scratch = this.room(t.length);
-      const bindingBytes = decodeB64uInto(t, bStart, bEnd, scratch, 0);
-      const ctLength = decodeB64uInto(t, last + 1, t.length, scratch, 48);
-      if (ctLength < 16) return undefined;
-      const aad = t.subarray(0, last + 1);
-      const ct = scratch.subarray(48, 48 + ctLength);
-      let plaintext: Buffer | undefined;
+      // AAD then ciphertext||tag into the batch (the base64 is longer than the bytes it decodes to).
+      const aadLength = last + 1;
+      const room = batch.room(aadLength + t.length - last);
+      const bytes = batch.bytes;
+      bytes.set(t.subarray(0, aadLength), room);
+      const ctLength = decodeB64uInto(t, last + 1, t.length, bytes, room + aadLength);
+      if (ctLength < 0) return undefined;
       if (sealed) {
-        if (bindingBytes !== 32) return undefined;
         const seq = seqOf(t, bEnd + 1, sixthEnd);
-        if (seq < 0) return undefined;
-        const context = this.context(kid, t, bStart, bEnd, scratch.subarray(0, 32));
-        plaintext = context?.open(seq, aad, ct);
+        if (seq < 0 || !batch.add(aadLength, ctLength, (context as ReceivedKey).baseNonce, 0, seq)) return undefined;
       } else {
-        if (bindingBytes !== 16 || decodeB64uInto(t, bEnd + 1, sixthEnd, scratch, 32) !== 12) return undefined;
-        plaintext = this.openShared(kid, scratch.subarray(32, 44), aad, ct);
+        if (decodeB64uInto(t, bEnd + 1, sixthEnd, scratch, 32) !== 12) return undefined;
+        if (!batch.add(aadLength, ctLength, scratch, 32, 0)) return undefined;
       }
-      const value = plaintext && utf8Strict(plaintext);
-      if (value === undefined) return undefined;
-      if (checkFieldNames && !this.fits(columns[i] as string, t, fieldStart, fieldEnd)) return undefined;
-      values.push(value);
     }
     if (!binding) return undefined;
+    const opened = rowSealed ? batch.open(this.rowCipher(context as ReceivedKey)) : this.openShared(rowKid);
+    if (!opened) return undefined;
+    const values: string[] = [];
+    for (let i = 0; i < batch.size; i++) {
+      const value = utf8Strict(batch.plaintext(i));
+      if (value === undefined) return undefined;
+      values.push(value);
+    }
     return { values, binding: latin1(binding, bindingStart, bindingEnd) };
   }
 
@@ -165,23 +189,15 @@ export class FastTokenOpener {
     return true;
   }
 
-  private room(tokenLength: number): Buffer {
-    const need = 48 + tokenLength;
-    if (need > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(2 * need);
-    return this.scratch;
-  }
-
-  private context(kid: string, t: Buffer, bStart: number, bEnd: number, enc: Buffer): HpkeContext | undefined {
+  private context(kid: string, t: Buffer, bStart: number, bEnd: number, enc: Buffer): ReceivedKey | undefined {
     const pair = this.keyring.sealed.get(kid);
     if (!pair) return undefined;
-    const cacheKey = `${kid}.${latin1(t, bStart, bEnd)}`;
+    const encText = latin1(t, bStart, bEnd);
+    const cacheKey = `${kid}.${encText}`;
     let context = this.contexts.get(cacheKey);
     if (!context) {
-      try {
-        context = setupBaseR(enc, pair, HPKE_INFO);
-      } catch {
-        return undefined;
-      }
+      context = receiveKey(encText, enc, pair, HPKE_INFO);
+      if (!context) return undefined;
       if (this.contexts.size >= this.cacheSize) {
         const oldest = this.contexts.keys().next().value;
         if (oldest !== undefined) this.contexts.delete(oldest);
@@ -191,24 +207,25 @@ export class FastTokenOpener {
     return context;
   }
 
-  private openShared(kid: string, nonce: Buffer, aad: Uint8Array, ct: Buffer): Buffer | undefined {
+  /** Opens the staged shared-mode row: one ECB cipher and H per key for the whole run. */
+  private openShared(kid: string): boolean {
     let key = this.sharedKeys.get(kid);
     if (!key) {
       const raw = this.keyring.shared.get(kid);
-      if (!raw) return undefined;
-      key = createSecretKey(raw);
+      if (!raw) return false;
+      const ecb = createCipheriv('aes-256-ecb', createSecretKey(raw), null);
+      ecb.setAutoPadding(false);
+      key = { ecb, h: ecb.update(Buffer.alloc(16)) };
       this.sharedKeys.set(kid, key);
     }
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-    decipher.setAAD(aad);
-    decipher.setAuthTag(ct.subarray(ct.length - 16));
-    const body = decipher.update(ct.subarray(0, ct.length - 16));
-    try {
-      decipher.final();
-    } catch {
-      return undefined;
-    }
-    return body;
+    return this.batch.open(key.ecb, key.h);
+  }
+
+  /** A sealed row's cipher: its HPKE key, used for this row's cells alone. */
+  private rowCipher(context: ReceivedKey): Cipher {
+    const ecb = createCipheriv('aes-128-ecb', context.key, null);
+    ecb.setAutoPadding(false);
+    return ecb;
   }
 
   private fits(column: string, t: Buffer, start: number, end: number): boolean {
