@@ -32,7 +32,7 @@
 
   ;; One compression of the 64-byte block at $blk into the state at $st.
   (func $compress (param $st i32) (param $blk i32)
-    (local $t i32) (local $x i32) (local $y i32) (local $t1 i32) (local $t2 i32)
+    (local $t i32) (local $x i32) (local $y i32) (local $t1 i32)
     (local $a i32) (local $b i32) (local $c i32) (local $d i32)
     (local $e i32) (local $f i32) (local $g i32) (local $h i32)
     (loop $w16
@@ -62,30 +62,115 @@
     (local.set $g (i32.load offset=24 (local.get $st)))
     (local.set $h (i32.load offset=28 (local.get $st)))
     (local.set $t (i32.const 0))
-    (loop $round
-      ;; T1 = h + S1(e) + Ch(e, f, g) + K[t] + W[t]
+    ;; Eight rounds per pass, the variables' roles rotating instead of their values moving:
+    ;; T1 = h + S1(e) + Ch(e, f, g) + K[t] + W[t]; d += T1; h = T1 + S0(a) + Maj(a, b, c).
+    (loop $rounds
       (local.set $t1
         (i32.add
           (i32.add (local.get $h)
             (i32.xor (i32.xor (i32.rotr (local.get $e) (i32.const 6)) (i32.rotr (local.get $e) (i32.const 11))) (i32.rotr (local.get $e) (i32.const 25))))
           (i32.add
             (i32.xor (i32.and (local.get $e) (local.get $f)) (i32.and (i32.xor (local.get $e) (i32.const -1)) (local.get $g)))
-            (i32.add (i32.load (local.get $t)) (i32.load offset=256 (local.get $t))))))
-      ;; T2 = S0(a) + Maj(a, b, c)
-      (local.set $t2
+            (i32.add (i32.load offset=0 (local.get $t)) (i32.load offset=256 (local.get $t))))))
+      (local.set $d (i32.add (local.get $d) (local.get $t1)))
+      (local.set $h
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $a) (i32.const 2)) (i32.rotr (local.get $a) (i32.const 13))) (i32.rotr (local.get $a) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $a) (local.get $b)) (i32.and (local.get $a) (local.get $c))) (i32.and (local.get $b) (local.get $c))))))
+      (local.set $t1
         (i32.add
-          (i32.xor (i32.xor (i32.rotr (local.get $a) (i32.const 2)) (i32.rotr (local.get $a) (i32.const 13))) (i32.rotr (local.get $a) (i32.const 22)))
-          (i32.xor (i32.xor (i32.and (local.get $a) (local.get $b)) (i32.and (local.get $a) (local.get $c))) (i32.and (local.get $b) (local.get $c)))))
-      (local.set $h (local.get $g))
-      (local.set $g (local.get $f))
-      (local.set $f (local.get $e))
-      (local.set $e (i32.add (local.get $d) (local.get $t1)))
-      (local.set $d (local.get $c))
-      (local.set $c (local.get $b))
-      (local.set $b (local.get $a))
-      (local.set $a (i32.add (local.get $t1) (local.get $t2)))
-      (local.set $t (i32.add (local.get $t) (i32.const 4)))
-      (br_if $round (i32.lt_u (local.get $t) (i32.const 256))))
+          (i32.add (local.get $g)
+            (i32.xor (i32.xor (i32.rotr (local.get $d) (i32.const 6)) (i32.rotr (local.get $d) (i32.const 11))) (i32.rotr (local.get $d) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $d) (local.get $e)) (i32.and (i32.xor (local.get $d) (i32.const -1)) (local.get $f)))
+            (i32.add (i32.load offset=4 (local.get $t)) (i32.load offset=260 (local.get $t))))))
+      (local.set $c (i32.add (local.get $c) (local.get $t1)))
+      (local.set $g
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $h) (i32.const 2)) (i32.rotr (local.get $h) (i32.const 13))) (i32.rotr (local.get $h) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $h) (local.get $a)) (i32.and (local.get $h) (local.get $b))) (i32.and (local.get $a) (local.get $b))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $f)
+            (i32.xor (i32.xor (i32.rotr (local.get $c) (i32.const 6)) (i32.rotr (local.get $c) (i32.const 11))) (i32.rotr (local.get $c) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $c) (local.get $d)) (i32.and (i32.xor (local.get $c) (i32.const -1)) (local.get $e)))
+            (i32.add (i32.load offset=8 (local.get $t)) (i32.load offset=264 (local.get $t))))))
+      (local.set $b (i32.add (local.get $b) (local.get $t1)))
+      (local.set $f
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $g) (i32.const 2)) (i32.rotr (local.get $g) (i32.const 13))) (i32.rotr (local.get $g) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $g) (local.get $h)) (i32.and (local.get $g) (local.get $a))) (i32.and (local.get $h) (local.get $a))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $e)
+            (i32.xor (i32.xor (i32.rotr (local.get $b) (i32.const 6)) (i32.rotr (local.get $b) (i32.const 11))) (i32.rotr (local.get $b) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $b) (local.get $c)) (i32.and (i32.xor (local.get $b) (i32.const -1)) (local.get $d)))
+            (i32.add (i32.load offset=12 (local.get $t)) (i32.load offset=268 (local.get $t))))))
+      (local.set $a (i32.add (local.get $a) (local.get $t1)))
+      (local.set $e
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $f) (i32.const 2)) (i32.rotr (local.get $f) (i32.const 13))) (i32.rotr (local.get $f) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $f) (local.get $g)) (i32.and (local.get $f) (local.get $h))) (i32.and (local.get $g) (local.get $h))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $d)
+            (i32.xor (i32.xor (i32.rotr (local.get $a) (i32.const 6)) (i32.rotr (local.get $a) (i32.const 11))) (i32.rotr (local.get $a) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $a) (local.get $b)) (i32.and (i32.xor (local.get $a) (i32.const -1)) (local.get $c)))
+            (i32.add (i32.load offset=16 (local.get $t)) (i32.load offset=272 (local.get $t))))))
+      (local.set $h (i32.add (local.get $h) (local.get $t1)))
+      (local.set $d
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $e) (i32.const 2)) (i32.rotr (local.get $e) (i32.const 13))) (i32.rotr (local.get $e) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $e) (local.get $f)) (i32.and (local.get $e) (local.get $g))) (i32.and (local.get $f) (local.get $g))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $c)
+            (i32.xor (i32.xor (i32.rotr (local.get $h) (i32.const 6)) (i32.rotr (local.get $h) (i32.const 11))) (i32.rotr (local.get $h) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $h) (local.get $a)) (i32.and (i32.xor (local.get $h) (i32.const -1)) (local.get $b)))
+            (i32.add (i32.load offset=20 (local.get $t)) (i32.load offset=276 (local.get $t))))))
+      (local.set $g (i32.add (local.get $g) (local.get $t1)))
+      (local.set $c
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $d) (i32.const 2)) (i32.rotr (local.get $d) (i32.const 13))) (i32.rotr (local.get $d) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $d) (local.get $e)) (i32.and (local.get $d) (local.get $f))) (i32.and (local.get $e) (local.get $f))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $b)
+            (i32.xor (i32.xor (i32.rotr (local.get $g) (i32.const 6)) (i32.rotr (local.get $g) (i32.const 11))) (i32.rotr (local.get $g) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $g) (local.get $h)) (i32.and (i32.xor (local.get $g) (i32.const -1)) (local.get $a)))
+            (i32.add (i32.load offset=24 (local.get $t)) (i32.load offset=280 (local.get $t))))))
+      (local.set $f (i32.add (local.get $f) (local.get $t1)))
+      (local.set $b
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $c) (i32.const 2)) (i32.rotr (local.get $c) (i32.const 13))) (i32.rotr (local.get $c) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $c) (local.get $d)) (i32.and (local.get $c) (local.get $e))) (i32.and (local.get $d) (local.get $e))))))
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $a)
+            (i32.xor (i32.xor (i32.rotr (local.get $f) (i32.const 6)) (i32.rotr (local.get $f) (i32.const 11))) (i32.rotr (local.get $f) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $f) (local.get $g)) (i32.and (i32.xor (local.get $f) (i32.const -1)) (local.get $h)))
+            (i32.add (i32.load offset=28 (local.get $t)) (i32.load offset=284 (local.get $t))))))
+      (local.set $e (i32.add (local.get $e) (local.get $t1)))
+      (local.set $a
+        (i32.add (local.get $t1)
+          (i32.add
+            (i32.xor (i32.xor (i32.rotr (local.get $b) (i32.const 2)) (i32.rotr (local.get $b) (i32.const 13))) (i32.rotr (local.get $b) (i32.const 22)))
+            (i32.xor (i32.xor (i32.and (local.get $b) (local.get $c)) (i32.and (local.get $b) (local.get $d))) (i32.and (local.get $c) (local.get $d))))))
+      (local.set $t (i32.add (local.get $t) (i32.const 32)))
+      (br_if $rounds (i32.lt_u (local.get $t) (i32.const 256))))
     (i32.store offset=0 (local.get $st) (i32.add (i32.load offset=0 (local.get $st)) (local.get $a)))
     (i32.store offset=4 (local.get $st) (i32.add (i32.load offset=4 (local.get $st)) (local.get $b)))
     (i32.store offset=8 (local.get $st) (i32.add (i32.load offset=8 (local.get $st)) (local.get $c)))
@@ -104,19 +189,27 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
+  ;; Zeroes to[0, n), n a multiple of 8.
   (func $zero (param $to i32) (param $n i32)
     (local $i i32)
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (i32.store8 (i32.add (local.get $to) (local.get $i)) (i32.const 0))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (i64.store (i32.add (local.get $to) (local.get $i)) (i64.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
         (br $next))))
+
+  ;; A state's 32 bytes.
+  (func $copy32 (param $to i32) (param $from i32)
+    (i64.store offset=0 (local.get $to) (i64.load offset=0 (local.get $from)))
+    (i64.store offset=8 (local.get $to) (i64.load offset=8 (local.get $from)))
+    (i64.store offset=16 (local.get $to) (i64.load offset=16 (local.get $from)))
+    (i64.store offset=24 (local.get $to) (i64.load offset=24 (local.get $from))))
 
   ;; SHA-256 of (the 64 bytes the state at $st has absorbed) || msg[0, len), into $out; $st is left as it was.
   (func $finish (param $st i32) (param $msg i32) (param $len i32) (param $out i32)
     (local $rem i32) (local $n i32) (local $i i32)
-    (call $copy (i32.const 672) (local.get $st) (i32.const 32))
+    (call $copy32 (i32.const 672) (local.get $st))
     (local.set $rem (local.get $len))
     (block $tail
       (loop $blocks
@@ -144,18 +237,18 @@
     (call $zero (i32.const 512) (i32.const 64))
     (call $copy (i32.const 512) (local.get $key) (local.get $len))
     (loop $ipad
-      (i32.store8 offset=512 (local.get $i) (i32.xor (i32.load8_u offset=512 (local.get $i)) (i32.const 0x36)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (i64.store offset=512 (local.get $i) (i64.xor (i64.load offset=512 (local.get $i)) (i64.const 0x3636363636363636)))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
       (br_if $ipad (i32.lt_u (local.get $i) (i32.const 64))))
-    (call $copy (local.get $ks) (i32.const 704) (i32.const 32))
+    (call $copy32 (local.get $ks) (i32.const 704))
     (call $compress (local.get $ks) (i32.const 512))
     (local.set $i (i32.const 0))
     (loop $opad
       ;; 0x36 ^ 0x5c: from the inner pad to the outer.
-      (i32.store8 offset=512 (local.get $i) (i32.xor (i32.load8_u offset=512 (local.get $i)) (i32.const 0x6a)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (i64.store offset=512 (local.get $i) (i64.xor (i64.load offset=512 (local.get $i)) (i64.const 0x6a6a6a6a6a6a6a6a)))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
       (br_if $opad (i32.lt_u (local.get $i) (i32.const 64))))
-    (call $copy (i32.add (local.get $ks) (i32.const 32)) (i32.const 704) (i32.const 32))
+    (call $copy32 (i32.add (local.get $ks) (i32.const 32)) (i32.const 704))
     (call $compress (i32.add (local.get $ks) (i32.const 32)) (i32.const 512)))
 
   ;; HMAC(key of the states at $ks, msg[0, len)) into out[0, 32).
