@@ -1,7 +1,10 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { describe, expect, it } from 'vitest';
+import { WasmHmac } from '../src/crypto/hmac-fast.js';
 import { receiveKey } from '../src/crypto/hpke-receive.js';
+import { SHA256_MODULE_PATH, sha256ModuleText } from '../tools/build-ghash.js';
 import { deriveKeyPair, generateKeyPair, HpkeError, keyPairFromRawPrivate, setupBaseR, setupBaseS } from '../src/crypto/hpke.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/rfc9180-a.1.1.json', import.meta.url), 'utf8'));
@@ -99,5 +102,36 @@ describe('receiveKey, the fast path\'s SetupBaseR', () => {
     const zero = Buffer.alloc(32);
     expect(() => setupBaseR(zero, rec, Buffer.alloc(0))).toThrow(HpkeError);
     expect(receiveKey(zero.toString('base64url'), zero, rec, Buffer.alloc(0))).toBeUndefined();
+  });
+});
+
+describe('WasmHmac, the WebAssembly HMAC-SHA256 of receiveKey', () => {
+  it('matches node:crypto for every key length up to 64 and messages across the padding boundaries', () => {
+    const h = new WasmHmac();
+    const states = h.states(2);
+    for (let keyLength = 0; keyLength <= 64; keyLength += keyLength < 40 ? 1 : 8) {
+      const key = randomBytes(keyLength);
+      h.bytes.set(key, h.message);
+      h.setKey(h.message, keyLength, states);
+      for (const length of [0, 1, 31, 55, 56, 63, 64, 65, 88, 95, 119, 120, 127, 128, 129, 300, 1024]) {
+        const msg = randomBytes(length);
+        h.bytes.set(msg, h.message);
+        h.mac(states, h.message, length, h.out);
+        expect(Buffer.from(h.bytes.subarray(h.out, h.out + 32)).toString('hex')).toBe(createHmac('sha256', key).update(msg).digest('hex'));
+      }
+    }
+  });
+
+  it('refuses keys over 64 bytes and overlong messages, and wipes what it held', () => {
+    const h = new WasmHmac();
+    expect(() => h.setKey(h.message, 65, h.states(0))).toThrow(RangeError);
+    expect(() => h.mac(h.states(0), h.message, 1025, h.out)).toThrow(RangeError);
+    h.bytes.fill(7, h.states(0), h.out + 32);
+    h.wipe();
+    expect(h.bytes.subarray(h.states(0), h.out + 128).every((b) => b === 0)).toBe(true);
+  });
+
+  it('runs the wasm compiled from the committed sha256.wat (tools/build-ghash.ts)', async () => {
+    expect(readFileSync(SHA256_MODULE_PATH, 'utf8')).toBe(await sha256ModuleText());
   });
 });

@@ -9,17 +9,7 @@
 
 import type { Cipher } from 'node:crypto';
 import { GHASH_WASM_BASE64 } from './ghash-wasm.js';
-
-// The project compiles without the DOM library, whose types declare WebAssembly's.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
-const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: WasmApi };
+import { instantiate, type WasmMemory } from './wasm.js';
 
 interface GhashExports {
   readonly memory: WasmMemory;
@@ -32,20 +22,13 @@ const DATA_AT = 64;
 const PAGE = 65_536;
 const TAG = 16;
 
-let wasmModule: object | undefined;
-
-function instantiate(): GhashExports {
-  wasmModule ??= new wasmApi.Module(Buffer.from(GHASH_WASM_BASE64, 'base64'));
-  return new wasmApi.Instance(wasmModule).exports as GhashExports;
-}
-
 /**
  * One batch of GCM cells under one key. begin(), then per cell room() and
  * add() (the caller writes the cell's AAD and ciphertext||tag into `bytes` at
  * the offset room() gave), then open(); plaintext(i) is valid until the next begin().
  */
 export class GcmBatch {
-  private readonly wasm = instantiate();
+  private readonly wasm = instantiate<GhashExports>(GHASH_WASM_BASE64);
   /** The wasm memory; a new view after it grows. */
   bytes = new Uint8Array(this.wasm.memory.buffer);
   private counters = Buffer.allocUnsafeSlow(4096);

@@ -3,9 +3,12 @@
 // computations as hpke.ts, which stays the reference (tests/hpke.test.ts
 // compares the two); here the labels are joined once per process, the
 // encapsulated key is imported from the base64url text the token already
-// holds, and nothing else is computed (no exporter secret, no context object).
+// holds, the five HMACs run in WebAssembly (hmac-fast.ts; the empty salt of
+// the first is absorbed once per thread), and nothing else is computed (no
+// exporter secret, no context object).
 
-import { createHmac, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { WasmHmac } from './hmac-fast.js';
 import { keyScheduleContext, type X25519KeyPair } from './hpke.js';
 
 const KEM_SUITE = Buffer.from([0x4b, 0x45, 0x4d, 0x00, 0x20]); // "KEM" || I2OSP(0x0020, 2)
@@ -41,6 +44,19 @@ function infosFor(info: Buffer): { readonly key: Buffer; readonly nonce: Buffer 
   return infos;
 }
 
+let hmacs: WasmHmac | undefined;
+/** State slots: the empty salt's (kept), then the row's current key. */
+const EMPTY_SALT = 0;
+const ROW_KEY = 1;
+
+function wasmHmac(): WasmHmac {
+  if (!hmacs) {
+    hmacs = new WasmHmac();
+    hmacs.setKey(hmacs.message, 0, hmacs.states(EMPTY_SALT));
+  }
+  return hmacs;
+}
+
 /**
  * The key and base nonce SetupBaseR(enc, recipient, info) gives; `encB64u` is
  * the canonical unpadded base64url of the 32-byte `enc`. Undefined where
@@ -57,13 +73,33 @@ export function receiveKey(encB64u: string, enc: Uint8Array, recipient: X25519Ke
   let any = 0;
   for (let i = 0; i < dh.length; i++) any |= dh[i] as number;
   if (any === 0) return undefined;
-  const eaePrk = createHmac('sha256', EMPTY).update(EAE_PRK).update(dh).digest();
+  const h = wasmHmac();
+  const { bytes, message: msg, out } = h;
+  const rowKey = h.states(ROW_KEY);
+  // eae_prk = LabeledExtract("", "eae_prk", dh)
+  bytes.set(EAE_PRK, msg);
+  bytes.set(dh, msg + EAE_PRK.length);
   dh.fill(0);
-  const shared = createHmac('sha256', eaePrk).update(SHARED_SECRET).update(enc).update(recipient.publicRaw).update(ONE).digest();
-  const secret = createHmac('sha256', shared).update(SECRET).digest();
+  h.mac(h.states(EMPTY_SALT), msg, EAE_PRK.length + 32, out);
+  h.setKey(out, 32, rowKey);
+  // shared_secret = LabeledExpand(eae_prk, "shared_secret", enc || pkRm, 32)
+  let at = msg;
+  bytes.set(SHARED_SECRET, at);
+  bytes.set(enc, (at += SHARED_SECRET.length));
+  bytes.set(recipient.publicRaw, (at += enc.length));
+  bytes[(at += recipient.publicRaw.length)] = 1;
+  h.mac(rowKey, msg, at + 1 - msg, out);
+  h.setKey(out, 32, rowKey);
+  // secret = LabeledExtract(shared_secret, "secret", "")
+  bytes.set(SECRET, msg);
+  h.mac(rowKey, msg, SECRET.length, out);
+  h.setKey(out, 32, rowKey);
   const infos = infosFor(info);
-  return {
-    key: createHmac('sha256', secret).update(infos.key).digest().subarray(0, 16),
-    baseNonce: createHmac('sha256', secret).update(infos.nonce).digest().subarray(0, 12),
-  };
+  bytes.set(infos.key, msg);
+  h.mac(rowKey, msg, infos.key.length, out);
+  bytes.set(infos.nonce, msg);
+  h.mac(rowKey, msg, infos.nonce.length, out + 32);
+  const received = { key: Buffer.from(bytes.subarray(out, out + 16)), baseNonce: Buffer.from(bytes.subarray(out + 32, out + 44)) };
+  h.wipe(rowKey);
+  return received;
 }
